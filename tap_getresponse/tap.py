@@ -1,0 +1,111 @@
+"""TapGetResponse: settings, the shared HTTP client and the stream registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import typing as t
+from functools import cached_property
+
+import click
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from typing_extensions import override
+
+from tap_getresponse.api import (
+    CONNECTION_SETTINGS,
+    ConfigError,
+    GetResponseAPIError,
+    GetResponseClient,
+    check_connection_settings,
+)
+from tap_getresponse.streams import STREAMS
+
+if t.TYPE_CHECKING:
+    from tap_getresponse.client import GetResponseStream
+
+TAP_SETTINGS = th.PropertiesList(
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        description="Earliest change to read on a first run; omit to read the whole history.",
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType(minimum=1, maximum=1000),
+        default=1000,
+        description="Items per request (`perPage`); 1000 is GetResponse's maximum.",
+    ),
+    th.Property(
+        "lookback_minutes",
+        th.IntegerType(minimum=0),
+        default=60,
+        description=(
+            "How far before the saved bookmark an incremental run starts reading, so changes "
+            "that became visible late are not missed. Re-read records are deduplicated by "
+            "targets on primary keys."
+        ),
+    ),
+)
+
+
+class TapGetResponse(Tap):
+    """Singer tap for the GetResponse REST API v3."""
+
+    name = "tap-getresponse"
+    package_name = "tap-getresponse"
+    config_jsonschema = th.PropertiesList(
+        *CONNECTION_SETTINGS.wrapped.values(),
+        *TAP_SETTINGS.wrapped.values(),
+    ).to_dict()
+
+    @cached_property
+    def run_started_at(self) -> dt.datetime:
+        """The upper bound of every incremental window in this run (whole seconds, UTC)."""
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    @cached_property
+    def api(self) -> GetResponseClient:
+        """One HTTP client, session and rate governor for every stream of this run."""
+        return GetResponseClient.from_config(self.config, logger=self.logger)
+
+    @override
+    def discover_streams(self) -> list[GetResponseStream]:
+        return [stream_class(tap=self) for stream_class in STREAMS]
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        try:
+            for warning in check_connection_settings(self.config):
+                self.logger.warning(warning)
+        except ConfigError as error:
+            if raise_errors:
+                raise ConfigValidationError(str(error), errors=[str(error)]) from None
+            errors.append(str(error))
+        return errors
+
+    @override
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """`--test`: one cheap call that says in plain words whether URL, auth and domain work."""
+        if value != "all":
+            super().cb_test(ctx, param, value)
+            return
+        config = ctx.params.get("config")
+        tap = cls(
+            config=config.config if config else None,
+            parse_env_config=config.parse_env if config else False,
+            validate_config=True,
+        )
+        try:
+            click.echo(tap.api.check_connection())
+        except (GetResponseAPIError, OSError) as error:
+            click.echo(f"Connection check failed: {error}", err=True)
+            ctx.exit(1)
+        ctx.exit(0)
+
+
+if __name__ == "__main__":
+    sys.exit(TapGetResponse.cli())
