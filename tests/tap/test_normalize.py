@@ -1,0 +1,392 @@
+"""RecordNormaliser: every conversion, every error, and agreement with the stream schemas."""
+
+from __future__ import annotations
+
+import copy
+
+import jsonschema
+import pendulum
+import pytest
+
+from tap_getresponse.normalize import (
+    NormalisationError,
+    RecordNormaliser,
+    interval_start,
+    normalise_datetime,
+)
+from tap_getresponse.schemas import load_schema, schema_names
+
+NULLABLE = {
+    "boolean": {"type": ["boolean", "null"]},
+    "integer": {"type": ["integer", "null"]},
+    "number": {"type": ["number", "null"]},
+    "date-time": {"type": ["string", "null"], "format": "date-time"},
+    "date": {"type": ["string", "null"], "format": "date"},
+    "flags": {"type": ["array", "null"], "items": {"type": ["string", "null"]}},
+}
+
+
+def one_field(kind):
+    return RecordNormaliser(
+        {"type": "object", "properties": {"f": NULLABLE[kind]}}, stream_name="things"
+    )
+
+
+def convert(kind, value):
+    return one_field(kind).normalise({"f": value})["f"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("true", True),
+        ("false", False),
+        ("TRUE", True),
+        (" False ", False),
+        ("1", True),
+        ("0", False),
+        ("yes", True),
+        ("No", False),
+        (True, True),
+        (False, False),
+        (1, True),
+        (0, False),
+        ("", None),
+    ],
+    ids=repr,
+)
+def test_boolean(raw, expected):
+    assert convert("boolean", raw) is expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("123", 123),
+        (" 42 ", 42),
+        ("-7", -7),
+        ("+3", 3),
+        ("12.0", 12),
+        (12.0, 12),
+        (5, 5),
+        ("1e3", 1000),
+        ("", None),
+    ],
+    ids=repr,
+)
+def test_integer(raw, expected):
+    result = convert("integer", raw)
+    assert result == expected
+    assert result is None or type(result) is int
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0.32", 0.32),
+        ("15", 15),
+        ("-0.5", -0.5),
+        (".5", 0.5),
+        ("1e3", 1000.0),
+        (1.5, 1.5),
+        (7, 7),
+        ("", None),
+    ],
+    ids=repr,
+)
+def test_number(raw, expected):
+    result = convert("number", raw)
+    assert result == expected
+    assert result is None or type(result) in {int, float}
+
+
+def test_number_keeps_integer_strings_integral():
+    assert type(convert("number", "15")) is int
+    assert type(convert("number", "0.32")) is float
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2017-12-19T13:11:48+0000", "2017-12-19T13:11:48+00:00"),
+        ("2017-12-19T13:11:48+00:00", "2017-12-19T13:11:48+00:00"),
+        ("2017-12-19T13:11:48-0530", "2017-12-19T13:11:48-05:30"),
+        ("2017-12-19T13:11:48+02", "2017-12-19T13:11:48+02:00"),
+        ("2017-12-19T13:11:48Z", "2017-12-19T13:11:48+00:00"),
+        ("2017-12-19T13:11:48.123+0100", "2017-12-19T13:11:48.123+01:00"),
+        ("2017-12-19T13:11:48,5+0000", "2017-12-19T13:11:48.5+00:00"),
+        # /lps createdAt: GMT without an offset (§6)
+        ("2023-03-14T14:42:57", "2023-03-14T14:42:57+00:00"),
+        ("2023-03-14 14:42:57", "2023-03-14T14:42:57+00:00"),
+        ("2023-03-14T14:42", "2023-03-14T14:42:00+00:00"),
+        ("2023-03-14", "2023-03-14T00:00:00+00:00"),
+        ("", None),
+    ],
+    ids=repr,
+)
+def test_datetime(raw, expected):
+    assert convert("date-time", raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2017-12-19T13:11:48+0000",
+        "2017-12-19T13:11:48-0530",
+        "2017-12-19T13:11:48.123+0100",
+        "2023-03-14T14:42:57",
+        "2023-03-14T14:42:57Z",
+    ],
+)
+def test_datetime_is_the_instant_pendulum_reads(raw):
+    converted = convert("date-time", raw)
+    assert pendulum.parse(converted) == pendulum.parse(raw, tz="UTC")
+    assert jsonschema.FormatChecker().conforms(converted, "date-time")
+
+
+def test_date_stays_date_only():
+    assert convert("date", "2014-12-15") == "2014-12-15"
+    assert convert("date", "") is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("clicktrack,google_analytics", ["clicktrack", "google_analytics"]),
+        (" clicktrack , google_analytics ,", ["clicktrack", "google_analytics"]),
+        ("clicktrack", ["clicktrack"]),
+        ("", []),
+        (["clicktrack"], ["clicktrack"]),
+        ([], []),
+    ],
+    ids=repr,
+)
+def test_comma_string_becomes_list(raw, expected):
+    assert convert("flags", raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [
+        ("boolean", "maybe"),
+        ("boolean", 2),
+        ("boolean", 1.0),
+        ("boolean", []),
+        ("integer", "12.5"),
+        ("integer", "abc"),
+        ("integer", "1_000"),
+        ("integer", "0x10"),
+        ("integer", True),
+        ("integer", 1.5),
+        ("integer", {}),
+        ("number", "abc"),
+        ("number", "nan"),
+        ("number", "inf"),
+        ("number", "1,5"),
+        ("number", False),
+        ("date-time", "yesterday"),
+        ("date-time", "2017-13-01T00:00:00+0000"),
+        ("date-time", "2017-12-19T25:00:00+0000"),
+        ("date-time", "2017-12-19T13:11:48+2500"),
+        ("date-time", "19.12.2017 13:11"),
+        ("date-time", 1513689108),
+        ("date", "2014-02-30"),
+        ("date", "2014-12-15T00:00:00+0000"),
+        ("date", 20141215),
+    ],
+    ids=repr,
+)
+def test_bad_values_raise_naming_stream_and_field(kind, raw):
+    with pytest.raises(NormalisationError, match=r"stream 'things', field 'f': expected ") as err:
+        convert(kind, raw)
+    assert isinstance(err.value, ValueError)
+    assert (err.value.stream, err.value.path, err.value.value) == ("things", "f", raw)
+
+
+def test_error_names_nested_array_path():
+    normaliser = RecordNormaliser(load_schema("products"), stream_name="products")
+    record = {"variants": [{"images": [{"position": "1"}, {"position": "first"}]}]}
+    with pytest.raises(NormalisationError, match=r"'variants\[\]\.images\[\]\.position'"):
+        normaliser.normalise(record)
+
+
+def test_error_without_stream_name_and_long_values_are_cut():
+    normaliser = RecordNormaliser({"properties": {"n": NULLABLE["integer"]}})
+    with pytest.raises(NormalisationError) as err:
+        normaliser.normalise({"n": "x" * 500})
+    message = str(err.value)
+    assert message.startswith("field 'n': expected integer, got 'xxx")
+    assert len(message) < 120
+
+
+def test_newsletter_list_item():
+    normaliser = RecordNormaliser(load_schema("newsletters"), stream_name="newsletters")
+    raw = {
+        "newsletterId": "N",
+        "name": "New message",
+        "sendOn": "2024-07-14T07:00:00+0000",
+        "createdOn": "2024-07-13T07:00:00+0000",
+        "sendSettings": {"timeTravel": "true", "perfectTiming": "false"},
+        "sendMetrics": {
+            "status": "finished",
+            "sent": "123",
+            "total": "150",
+            "delivered": "99",
+            "openRate": "0.32",
+            "clickRate": "0.23",
+            "humanOpenRate": "0.12",
+            "humanClickRate": "0.13",
+        },
+        "flags": "clicktrack,google_analytics",
+        "campaign": {"campaignId": "C", "href": "https://example.invalid/C", "name": None},
+        "somethingNew": "untouched",
+    }
+    record = normaliser.normalise(copy.deepcopy(raw))
+    assert record == raw | {
+        "sendOn": "2024-07-14T07:00:00+00:00",
+        "createdOn": "2024-07-13T07:00:00+00:00",
+        "sendSettings": {"timeTravel": True, "perfectTiming": False},
+        "sendMetrics": {
+            "status": "finished",
+            "sent": 123,
+            "total": 150,
+            "delivered": 99,
+            "openRate": 0.32,
+            "clickRate": 0.23,
+            "humanOpenRate": 0.12,
+            "humanClickRate": 0.13,
+        },
+        "flags": ["clicktrack", "google_analytics"],
+    }
+    validator(load_schema("newsletters")).validate(record)
+
+
+def test_normalises_in_place_and_returns_the_record():
+    record = {"isDefault": "true"}
+    assert RecordNormaliser(load_schema("campaigns")).normalise(record) is record
+    assert record == {"isDefault": True}
+
+
+def test_leaves_nulls_missing_keys_and_odd_shapes_alone():
+    normaliser = RecordNormaliser(load_schema("contact_details"))
+    record = {
+        "campaign": None,
+        "geolocation": [],  # an object field holding something else is left for validation
+        "tags": None,
+        "scoring": None,
+        "note": "true",  # strings stay strings
+        "dayOfCycle": "42",
+    }
+    assert normaliser.normalise(copy.deepcopy(record)) == record
+    assert normaliser.normalise({}) == {}
+
+
+def test_arrays_of_objects_and_null_items():
+    normaliser = RecordNormaliser(load_schema("products"))
+    record = normaliser.normalise(
+        {
+            "variants": [
+                {"price": "20", "priceTax": "27.5", "images": [{"position": "1"}, None]},
+                None,
+            ],
+            "categories": [{"isDefault": "false"}],
+        }
+    )
+    assert record == {
+        "variants": [{"price": 20, "priceTax": 27.5, "images": [{"position": 1}, None]}, None],
+        "categories": [{"isDefault": False}],
+    }
+
+
+def test_sdk_style_anyof_nullable_types():
+    schema = {
+        "properties": {
+            "b": {"anyOf": [{"type": "boolean"}, {"type": "null"}]},
+            "d": {"oneOf": [{"type": "null"}, {"type": "string", "format": "date-time"}]},
+            "mixed": {"anyOf": [{"type": "integer"}, {"type": "string"}]},
+        }
+    }
+    record = RecordNormaliser(schema).normalise(
+        {"b": "yes", "d": "2017-12-19T13:11:48+0000", "mixed": "12"}
+    )
+    assert record == {"b": True, "d": "2017-12-19T13:11:48+00:00", "mixed": "12"}
+
+
+def test_compiled_once_and_never_reads_the_schema_again():
+    schema = load_schema("newsletters")
+    normaliser = RecordNormaliser(schema)
+    schema.clear()
+    assert normaliser.normalise({"sendMetrics": {"sent": "5"}}) == {"sendMetrics": {"sent": 5}}
+
+
+def test_conversions_lists_the_compiled_paths():
+    conversions = RecordNormaliser(load_schema("newsletters")).conversions
+    assert conversions["sendSettings.perfectTiming"] == "boolean"
+    assert conversions["sendMetrics.sent"] == "integer"
+    assert conversions["sendMetrics.openRate"] == "number"
+    assert conversions["createdOn"] == "date-time"
+    assert conversions["flags"] == "comma-list"
+    assert "name" not in conversions
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2014-09-20T00:00:00+0000/P2M18DT10H0M0S", "2014-09-20T00:00:00+00:00"),
+        ("2014-09-20T10:00:00+0200/PT1H", "2014-09-20T10:00:00+02:00"),
+        ("2014-09-20/P1D", "2014-09-20T00:00:00+00:00"),
+    ],
+)
+def test_interval_start(raw, expected):
+    assert interval_start(raw) == expected
+
+
+def test_normalise_datetime_rejects_garbage():
+    with pytest.raises(ValueError, match="not a timestamp"):
+        normalise_datetime("total")
+
+
+# --- every stream: a record the way GetResponse sends it validates after normalisation ---
+
+
+def validator(schema):
+    checker = jsonschema.FormatChecker()
+    # the check is only meaningful if the format checker really rejects colon-less offsets
+    assert not checker.conforms("2017-12-19T13:11:48+0000", "date-time")
+    return jsonschema.Draft7Validator(schema, format_checker=checker)
+
+
+WIRE_SCALARS = {"boolean": "false", "integer": "12", "number": "0.25", "string": "text"}
+WIRE_FORMATS = {"date-time": "2017-12-19T13:11:48+0000", "date": "2014-12-15"}
+
+
+def wire_value(schema, name):
+    """A value shaped like GetResponse's wire format for a property of `schema`."""
+    kinds = set(schema.get("type") or []) - {"null"}
+    if kinds == {"object"}:
+        props = schema.get("properties", {})
+        return {key: wire_value(child, key) for key, child in props.items()}
+    if kinds == {"array"}:
+        if name == "flags":
+            return "clicktrack,google_analytics"
+        return [wire_value(schema["items"], name), None]
+    if schema.get("format") == "date-time" and name.endswith("At"):
+        return "2023-03-14T14:42:57"  # /lps: GMT without an offset
+    if "format" in schema:
+        return WIRE_FORMATS[schema["format"]]
+    # untyped in the spec: anything goes
+    return WIRE_SCALARS[kinds.pop()] if kinds else {"anything": ["goes"]}
+
+
+@pytest.mark.parametrize("stream", schema_names())
+def test_wire_record_validates_after_normalisation(stream):
+    schema = load_schema(stream)
+    raw = wire_value(schema | {"type": ["object"]}, stream)
+    validator(schema).validate(RecordNormaliser(schema, stream_name=stream).normalise(raw))
+
+
+@pytest.mark.parametrize("stream", schema_names())
+def test_all_null_record_validates(stream):
+    schema = load_schema(stream)
+    raw = dict.fromkeys(schema["properties"])
+    validator(schema).validate(RecordNormaliser(schema).normalise(raw))
