@@ -1,0 +1,1 @@
+"""End-to-end pipelines with Meltano: sandbox -> tap -> warehouse -> target -> sandbox."""
