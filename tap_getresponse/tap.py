@@ -21,9 +21,10 @@ from tap_getresponse.api import (
     check_connection_settings,
 )
 from tap_getresponse.streams import STREAMS
+from tap_getresponse.windows import iter_stable_pages
 
 if t.TYPE_CHECKING:
-    from tap_getresponse.client import GetResponseStream
+    from tap_getresponse.client import GetResponseStream, ParentCollection
 
 TAP_SETTINGS = th.PropertiesList(
     th.Property(
@@ -47,6 +48,16 @@ TAP_SETTINGS = th.PropertiesList(
             "targets on primary keys."
         ),
     ),
+    th.Property(
+        "statistics_lookback_days",
+        th.IntegerType(minimum=0),
+        default=7,
+        description=(
+            "Days of daily statistics (message and list statistics) read again before each "
+            "saved bookmark, because GetResponse keeps counting opens, clicks and list changes "
+            "into recent days after they were first read."
+        ),
+    ),
 )
 
 
@@ -64,6 +75,24 @@ class TapGetResponse(Tap):
     def run_started_at(self) -> dt.datetime:
         """The upper bound of every incremental window in this run (whole seconds, UTC)."""
         return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+    @cached_property
+    def listings(self) -> dict[ParentCollection, list[str]]:
+        """Parent ids listed in this run, shared by every stream that fans out over them."""
+        return {}
+
+    def list_parents(self, parent: ParentCollection, reader: GetResponseStream) -> list[str]:
+        """Ids of every item of `parent` worth a child request (one listing per run)."""
+        if parent not in self.listings:
+            params: dict[str, str] = {"fields": ",".join((parent.key, *parent.fields))}
+            ids = [
+                str(item[parent.key])
+                for page in iter_stable_pages(reader, parent.path, params, parent.key)
+                for item in page.items
+                if parent.keep is None or parent.keep(item)
+            ]
+            self.listings[parent] = list(dict.fromkeys(ids))
+        return self.listings[parent]
 
     @cached_property
     def api(self) -> GetResponseClient:

@@ -1,4 +1,4 @@
-"""Bounded, ascending time windows for incremental streams, and the boundary re-read.
+"""Bounded, ascending time windows for incremental streams, and re-reads where paging slid.
 
 The contract (README, "Incremental sync"): a stream with a server-side time filter reads
 `query[<field>][from]=<bookmark - lookback>` and `query[<field>][to]=<run start>`, sorted ascending
@@ -13,6 +13,10 @@ sign of a slide; the records that may have slid are exactly those between the la
 earlier page and the first record of the later one, which are re-read before the later page is
 handed on. Records therefore still arrive in ascending order and the bookmark never passes a
 record that was not emitted.
+
+Full-table streams have no window to bound, so they use the same signal differently: when
+`TotalCount` falls by `n` between two pages, the last `n` positions of the earlier page are read
+again in today's numbering and records not yet seen are handed on (`iter_stable_pages`).
 """
 
 from __future__ import annotations
@@ -21,12 +25,11 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass
 
+from tap_getresponse.normalize import normalise_datetime
 from tap_getresponse.paging import Page
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from singer_sdk.helpers.types import Context
+    from collections.abc import Iterator, Mapping
 
     from tap_getresponse.client import GetResponseStream
 
@@ -36,27 +39,47 @@ def format_filter_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
 
 
+def parse_moment(value: str) -> dt.datetime:
+    """An aware datetime from a bookmark, a setting or an API value (a date is midnight UTC)."""
+    return dt.datetime.fromisoformat(normalise_datetime(value))
+
+
+def bookmark(state: Mapping[str, t.Any], replication_key: str) -> dt.datetime | None:
+    """The saved bookmark of a stream or partition state, if it is for `replication_key`."""
+    value = state.get("replication_key_value")
+    if not value or state.get("replication_key", replication_key) != replication_key:
+        return None
+    return parse_moment(str(value))
+
+
+def window_start(
+    config: Mapping[str, t.Any],
+    state: Mapping[str, t.Any],
+    replication_key: str,
+    lookback: dt.timedelta,
+) -> dt.datetime | None:
+    """Where a window opens: the bookmark less the lookback, never before `start_date`."""
+    start_date = parse_moment(str(config["start_date"])) if config.get("start_date") else None
+    saved = bookmark(state, replication_key)
+    if saved is None:
+        return start_date
+    start = saved - lookback
+    return max(start, start_date) if start_date else start
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
-    """An inclusive `[start, end]` range on one server-side filter field, read in ascending order."""
+    """An inclusive `[start, end]` range on one server-side filter field."""
 
     field: str
     start: dt.datetime | None
     end: dt.datetime
-
-    @classmethod
-    def for_stream(cls, stream: GetResponseStream, context: Context | None) -> Window:
-        """From the bookmark (less the lookback) or `start_date`, up to the run's start."""
-        assert stream.window_field is not None  # noqa: S101 - callers check
-        start = stream.get_starting_timestamp(context)
-        if start is not None and "replication_key_value" in stream.get_context_state(context):
-            # Resuming from a bookmark: step back so late-visible changes are read (README).
-            start -= dt.timedelta(minutes=float(stream.config.get("lookback_minutes", 60)))
-        return cls(field=stream.window_field, start=start, end=stream.run_started_at)
+    #: Whether to add `sort[<field>]=asc` (collections that can sort by the filter field).
+    sort: bool = True
 
     def params(self, start: str | None = None, end: str | None = None) -> dict[str, str]:
-        """Filter and sort parameters; `start`/`end` override the bounds with raw API values."""
-        params = {f"sort[{self.field}]": "asc"}
+        """Filter (and sort) parameters; `start`/`end` override the bounds with raw API values."""
+        params = {f"sort[{self.field}]": "asc"} if self.sort else {}
         lower = start or (format_filter_time(self.start) if self.start else None)
         if lower:
             params[f"query[{self.field}][from]"] = lower
@@ -75,18 +98,49 @@ def iter_window_pages(
     previous: Page | None = None
     for page in stream.iter_pages(path, params | window.params()):
         if previous is not None and _slid(previous, page):
-            repair = _reread_boundary(stream, path, params, window, previous, page, key)
+            repair = _reread_boundary(
+                stream,
+                path=path,
+                params=params,
+                window=window,
+                previous=previous,
+                page=page,
+                key=key,
+            )
+            _log_repair(stream, previous, page, repair)
             if repair.items:
-                stream.logger.info(
-                    "Stream '%s': %d records left the window during paging; re-read %d records "
-                    "between pages %d and %d",
-                    stream.name,
-                    (previous.total_count or 0) - (page.total_count or 0),
-                    len(repair.items),
-                    previous.number,
-                    page.number,
-                )
                 yield repair
+        yield page
+        if page.items:
+            previous = page
+
+
+def iter_stable_pages(
+    stream: GetResponseStream,
+    path: str,
+    params: dict[str, t.Any],
+    key: str | None = None,
+) -> Iterator[Page]:
+    """Every page of a full-table read; positions that slid while paging are read again."""
+    key = key or (stream.primary_keys[0] if stream.primary_keys else None)
+    seen: set[t.Any] = set()
+    previous: Page | None = None
+    for page in stream.iter_pages(path, params):
+        if key is not None and previous is not None and _slid(previous, page):
+            repair = _reread_positions(
+                stream,
+                path=path,
+                params=params,
+                previous=previous,
+                page=page,
+                key=key,
+                seen=seen,
+            )
+            _log_repair(stream, previous, page, repair)
+            if repair.items:
+                yield repair
+        if key is not None:
+            seen.update(item.get(key) for item in page.items)
         yield page
         if page.items:
             previous = page
@@ -100,8 +154,21 @@ def _slid(previous: Page, page: Page) -> bool:
     )
 
 
+def _log_repair(stream: GetResponseStream, previous: Page, page: Page, repair: Page) -> None:
+    stream.logger.info(
+        "Stream '%s': %d records left the collection during paging; re-read %d records "
+        "between pages %d and %d",
+        stream.name,
+        (previous.total_count or 0) - (page.total_count or 0),
+        len(repair.items),
+        previous.number,
+        page.number,
+    )
+
+
 def _reread_boundary(  # noqa: PLR0913 - the boundary needs both pages and the window
     stream: GetResponseStream,
+    *,
     path: str,
     params: dict[str, t.Any],
     window: Window,
@@ -115,5 +182,34 @@ def _reread_boundary(  # noqa: PLR0913 - the boundary needs both pages and the w
     seen = {item.get(key) for item in (*previous.items, *page.items)} if key else set()
     found: list[dict[str, t.Any]] = []
     for boundary in stream.iter_pages(path, params | window.params(lower, upper)):
-        found.extend(item for item in boundary.items if not key or item.get(key) not in seen)
+        for item in boundary.items:
+            if not key or item.get(key) not in seen:
+                found.append(item)
+                seen.add(item.get(key))
+    return Page(number=previous.number, items=found, total_pages=None, total_count=None)
+
+
+def _reread_positions(  # noqa: PLR0913 - positions need both pages and what was seen
+    stream: GetResponseStream,
+    *,
+    path: str,
+    params: dict[str, t.Any],
+    previous: Page,
+    page: Page,
+    key: str,
+    seen: set[t.Any],
+) -> Page:
+    """The last `lost` positions of `previous`, in today's numbering, minus records already seen."""
+    size = stream.page_size
+    lost = (previous.total_count or 0) - (page.total_count or 0)
+    end = previous.number * size
+    first = max(1, (end - lost) // size + 1)
+    current = {item.get(key) for item in page.items}
+    found: list[dict[str, t.Any]] = []
+    for number in range(first, previous.number + 1):
+        for item in stream.fetch_page(path, params, number).items:
+            ident = item.get(key)
+            if ident not in seen and ident not in current:
+                found.append(item)
+                seen.add(ident)
     return Page(number=previous.number, items=found, total_pages=None, total_count=None)

@@ -2,12 +2,82 @@
 
 from __future__ import annotations
 
-from tap_getresponse.streams.contacts import ContactsStream
-from tap_getresponse.streams.lists import CampaignsStream
+from tap_getresponse.streams.account import AccountsStream, GdprFieldsStream, WorkflowsStream
+from tap_getresponse.streams.contacts import (
+    ContactActivitiesStream,
+    ContactDetailsStream,
+    ContactsStream,
+    CustomFieldsStream,
+    ImportsStream,
+    SegmentsStream,
+    TagsStream,
+)
+from tap_getresponse.streams.ecommerce import OrdersStream, ProductsStream, ShopsStream
+from tap_getresponse.streams.lists import (
+    CampaignBalanceStatisticsStream,
+    CampaignListSizeStatisticsStream,
+    CampaignLocationStatisticsStream,
+    CampaignOriginStatisticsStream,
+    CampaignRemovalStatisticsStream,
+    CampaignsStream,
+    CampaignSubscriptionStatisticsStream,
+    CampaignSummaryStatisticsStream,
+)
+from tap_getresponse.streams.messages import (
+    AutorespondersStream,
+    AutoresponderStatisticsStream,
+    ClickTracksStream,
+    FromFieldsStream,
+    NewsletterActivitiesStream,
+    NewslettersStream,
+    NewsletterStatisticsStream,
+    RssNewslettersStream,
+    SmsStream,
+)
+from tap_getresponse.streams.pages import (
+    FormsStream,
+    LandingPagesStream,
+    LegacyLandingPagesStream,
+    WebformsStream,
+    WebinarsStream,
+)
 
 STREAMS = (
+    AccountsStream,
     CampaignsStream,
+    CampaignListSizeStatisticsStream,
+    CampaignLocationStatisticsStream,
+    CampaignOriginStatisticsStream,
+    CampaignSubscriptionStatisticsStream,
+    CampaignRemovalStatisticsStream,
+    CampaignBalanceStatisticsStream,
+    CampaignSummaryStatisticsStream,
+    CustomFieldsStream,
+    TagsStream,
     ContactsStream,
+    ContactDetailsStream,
+    ContactActivitiesStream,
+    ImportsStream,
+    SegmentsStream,
+    FromFieldsStream,
+    GdprFieldsStream,
+    NewslettersStream,
+    NewsletterStatisticsStream,
+    NewsletterActivitiesStream,
+    AutorespondersStream,
+    AutoresponderStatisticsStream,
+    RssNewslettersStream,
+    ClickTracksStream,
+    SmsStream,
+    FormsStream,
+    WebformsStream,
+    LandingPagesStream,
+    LegacyLandingPagesStream,
+    WebinarsStream,
+    WorkflowsStream,
+    ShopsStream,
+    ProductsStream,
+    OrdersStream,
 )
 
 __all__ = ["STREAMS"]

@@ -1,8 +1,28 @@
-"""Campaigns, which the API v3 calls what the app calls contact lists (reference §3.2)."""
+"""Campaigns (what the app calls contact lists, §3.2) and their statistics flattened to rows (§3.3).
+
+The statistics endpoints answer one campaign at a time (`query[campaignId]`; lists of ids are
+UNCONFIRMED) with arrays of objects keyed by campaign id, date, origin or reason. Each stream turns
+them into rows with explicit keys. Per-origin `summary` totals are left out: they are the sum of
+the other rows and would be counted twice by anyone summing `count`.
+"""
 
 from __future__ import annotations
 
-from tap_getresponse.client import GetResponseStream
+import typing as t
+
+from typing_extensions import override
+
+from tap_getresponse.client import (
+    DailyStatistics,
+    GetResponseStream,
+    ParentCollection,
+    PartitionedStream,
+)
+
+CAMPAIGNS = ParentCollection("/campaigns", "campaignId")
+SUMMARY = "summary"
+
+Row = dict[str, t.Any]
 
 
 class CampaignsStream(GetResponseStream):
@@ -11,3 +31,146 @@ class CampaignsStream(GetResponseStream):
     name = "campaigns"
     path = "/campaigns"
     primary_keys = ("campaignId",)
+    sort_field = "createdOn"
+
+
+class CampaignStatisticsStream(PartitionedStream):
+    """One request per campaign to a `/campaigns/statistics/*` endpoint (not paginated)."""
+
+    parent = CAMPAIGNS
+    parent_key = "campaignId"
+    batch_key = "campaignIds"
+    paginated = False
+
+    @override
+    def parent_params(self, parent_id: str) -> dict[str, t.Any]:
+        return {"query[campaignId]": parent_id}
+
+    @override
+    def rows(self, items: list[Row], parent_id: str) -> list[Row]:
+        return [
+            row for item in items if isinstance(item, dict) for row in self.flatten(item, parent_id)
+        ]
+
+    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
+        """Rows from one element of the response array."""
+        return [{**item, "campaignId": campaign_id}]
+
+
+class DailyCampaignStatisticsStream(DailyStatistics, CampaignStatisticsStream):
+    """Campaign statistics per day, bookmarked per campaign, windowed on `createdOn`."""
+
+    per_parent_state = True
+    is_sorted = True
+    window_field = "createdOn"
+    window_sort = False
+    extra_params: t.ClassVar = {"query[groupBy]": "day"}
+
+
+class CampaignListSizeStatisticsStream(DailyCampaignStatisticsStream):
+    """Subscribers on each list per day: `[{totalSubscribers, added..., createdOn}]`."""
+
+    name = "campaign_list_size_statistics"
+    path = "/campaigns/statistics/list-size"
+    primary_keys = ("campaignId", "createdOn")
+    replication_key = "createdOn"
+
+
+class CampaignSubscriptionStatisticsStream(DailyCampaignStatisticsStream):
+    """New subscribers per day and origin: `[{date: {campaignId: {origin: n}}}]`."""
+
+    name = "campaign_subscription_statistics"
+    path = "/campaigns/statistics/subscriptions"
+    primary_keys = ("campaignId", "date", "origin")
+    replication_key = "date"
+
+    @override
+    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
+        return [
+            {"campaignId": campaign, "date": date, "origin": origin, "count": count}
+            for date, campaigns in item.items()
+            for campaign, origins in (campaigns or {}).items()
+            for origin, count in (origins or {}).items()
+            if origin != SUMMARY
+        ]
+
+
+class CampaignRemovalStatisticsStream(DailyCampaignStatisticsStream):
+    """Removed subscribers per day and reason: `[{date: {reason: n}}]`."""
+
+    name = "campaign_removal_statistics"
+    path = "/campaigns/statistics/removals"
+    primary_keys = ("campaignId", "date", "reason")
+    replication_key = "date"
+
+    @override
+    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
+        return [
+            {"campaignId": campaign_id, "date": date, "reason": reason, "count": count}
+            for date, reasons in item.items()
+            for reason, count in (reasons or {}).items()
+            if reason != SUMMARY
+        ]
+
+
+class CampaignBalanceStatisticsStream(DailyCampaignStatisticsStream):
+    """Subscriptions and removals per day: `[{date: {removals: {...}, subscriptions: {...}}}]`."""
+
+    name = "campaign_balance_statistics"
+    path = "/campaigns/statistics/balance"
+    primary_keys = ("campaignId", "date", "kind", "name")
+    replication_key = "date"
+
+    @override
+    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
+        return [
+            {"campaignId": campaign_id, "date": date, "kind": kind, "name": name, "count": count}
+            for date, kinds in item.items()
+            for kind, counts in (kinds or {}).items()
+            for name, count in (counts or {}).items()
+            if name != SUMMARY
+        ]
+
+
+class CampaignLocationStatisticsStream(CampaignStatisticsStream):
+    """Subscribers by location, all time: `[{location: {amount, continentCode, countryCode}}]`."""
+
+    name = "campaign_location_statistics"
+    path = "/campaigns/statistics/locations"
+    primary_keys = ("campaignId", "location")
+
+    @override
+    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
+        return [
+            {**(values or {}), "campaignId": campaign_id, "location": location}
+            for location, values in item.items()
+        ]
+
+
+class CampaignOriginStatisticsStream(CampaignStatisticsStream):
+    """Subscribers by origin, all time: `[{campaignId: {origin: n}}]`."""
+
+    name = "campaign_origin_statistics"
+    path = "/campaigns/statistics/origins"
+    primary_keys = ("campaignId", "origin")
+
+    @override
+    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
+        return [
+            {"campaignId": campaign, "origin": origin, "count": count}
+            for campaign, origins in item.items()
+            for origin, count in (origins or {}).items()
+            if origin != SUMMARY
+        ]
+
+
+class CampaignSummaryStatisticsStream(CampaignStatisticsStream):
+    """Totals per list: `[{campaignId: {totalSubscribers, totalNewsletters, ...}}]`."""
+
+    name = "campaign_summary_statistics"
+    path = "/campaigns/statistics/summary"
+    primary_keys = ("campaignId",)
+
+    @override
+    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
+        return [{**(totals or {}), "campaignId": campaign} for campaign, totals in item.items()]
