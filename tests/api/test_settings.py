@@ -1,0 +1,88 @@
+"""Connection settings: each mistake is one error line that names the setting."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tap_getresponse.api import ConfigError, check_connection_settings
+
+KEY = "s3cr3t-api-key-value"
+
+
+@pytest.mark.parametrize(
+    ("config", "setting"),
+    [
+        ({}, "api_key"),
+        ({"api_key": KEY, "access_token": "tok-123456"}, "access_token"),
+        ({"api_key": KEY, "client_id": "c", "client_secret": "s", "refresh_token": "r"}, "OAuth"),
+        ({"client_id": "c", "refresh_token": "r"}, "client_secret"),
+        ({"api_key": KEY, "domain": "https://example.com"}, "domain"),
+        ({"api_key": KEY, "domain": "example.com/path"}, "domain"),
+        ({"api_key": KEY, "domain": "www.example.com"}, "domain"),
+        ({"api_key": KEY, "api_url": "http://api.getresponse.com/v3"}, "api_url"),
+        ({"api_key": KEY, "api_url": "ftp://x"}, "api_url"),
+    ],
+    ids=[
+        "no-auth",
+        "two-auths",
+        "key-and-oauth",
+        "partial-oauth",
+        "domain-scheme",
+        "domain-path",
+        "domain-www",
+        "plain-http",
+        "bad-scheme",
+    ],
+)
+def test_bad_settings_are_one_line_naming_the_setting(config: dict, setting: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        check_connection_settings(config)
+    message = str(caught.value)
+    assert setting in message
+    assert "\n" not in message
+    assert KEY not in message
+
+
+@pytest.mark.parametrize(
+    "api_url", ["http://127.0.0.1:8080/v3", "http://localhost/v3", "http://[::1]:1/v3"]
+)
+def test_plain_http_is_allowed_on_loopback(api_url: str) -> None:
+    assert check_connection_settings({"api_key": KEY, "api_url": api_url}) == []
+
+
+def test_max_host_without_domain_warns() -> None:
+    warnings = check_connection_settings(
+        {"api_key": KEY, "api_url": "https://api3.getresponse360.com/v3"}
+    )
+    assert len(warnings) == 1
+    assert "domain" in warnings[0]
+
+
+def test_retail_host_with_domain_warns() -> None:
+    warnings = check_connection_settings({"api_key": KEY, "domain": "example.com"})
+    assert len(warnings) == 1
+    assert "X-Domain" in warnings[0]
+
+
+@pytest.mark.parametrize("executable", ["tap-getresponse", "target-getresponse"])
+def test_cli_rejects_bad_config_without_traceback_or_secret(tmp_path, executable: str) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"api_key": KEY, "domain": "https://brand.example.com"}))
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / executable), "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input="",
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "`domain`" in output
+    assert "Traceback" not in output
+    assert KEY not in output
