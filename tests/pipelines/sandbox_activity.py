@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-import typing as t
-
 import requests
-
-if t.TYPE_CHECKING:
-    from tests.sandbox import Sandbox
 
 TIMEOUT = 30
 
 
-def _session(sandbox: Sandbox) -> requests.Session:
-    session = requests.Session()
-    session.headers["X-Auth-Token"] = f"api-key {sandbox.api_key}"
-    return session
-
-
-def change_contacts(sandbox: Sandbox, count: int) -> list[str]:
+def change_contacts(api_url: str, api_key: str, count: int) -> list[str]:
     """Rename the `count` oldest contacts (`POST /contacts/{id}`, §4.3); their ids, in order."""
     if count <= 0:
         return []
-    with _session(sandbox) as session:
+    with requests.Session() as session:
+        session.headers["X-Auth-Token"] = f"api-key {api_key}"
         listed = session.get(
-            f"{sandbox.url}/contacts",
+            f"{api_url}/contacts",
             params={"perPage": count, "page": 1, "sort[createdOn]": "asc"},
             timeout=TIMEOUT,
         )
@@ -34,7 +24,7 @@ def change_contacts(sandbox: Sandbox, count: int) -> list[str]:
             contact_id = str(contact["contactId"])
             name = f"{contact.get('name') or 'Contact'} (edited)"[:128]
             response = session.post(
-                f"{sandbox.url}/contacts/{contact_id}", json={"name": name}, timeout=TIMEOUT
+                f"{api_url}/contacts/{contact_id}", json={"name": name}, timeout=TIMEOUT
             )
             response.raise_for_status()
             changed.append(contact_id)
