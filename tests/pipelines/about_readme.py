@@ -28,7 +28,7 @@ HEADING_SHIFT = 2
 def live_about(plugin: str) -> str:
     """`<plugin> --about --format=markdown` from the project's environment."""
     executable = Path(sys.executable).with_name(plugin)
-    result = subprocess.run(  # noqa: S603 - our own executables, no shell
+    result = subprocess.run(
         [str(executable), "--about", "--format=markdown"],
         capture_output=True,
         text=True,

@@ -42,7 +42,7 @@ def _system_user() -> pwd.struct_passwd | None:
     try:
         return pwd.getpwnam(SYSTEM_USER_WHEN_ROOT)
     except KeyError:
-        subprocess.run(["useradd", "--system", SYSTEM_USER_WHEN_ROOT], check=True)  # noqa: S603, S607
+        subprocess.run(["useradd", "--system", SYSTEM_USER_WHEN_ROOT], check=True)
         return pwd.getpwnam(SYSTEM_USER_WHEN_ROOT)
 
 
@@ -59,7 +59,7 @@ class EmbeddedPostgres:
         self._owner = _system_user()
 
     def _run(self, program: str, *args: str, timeout: float = 90) -> None:
-        subprocess.run(  # noqa: S603 - our own executables, no shell
+        subprocess.run(
             [str(postgres_bin() / program), "-D", str(self.pgdata), *args],
             check=True,
             capture_output=True,

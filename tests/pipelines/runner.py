@@ -123,7 +123,7 @@ class Meltano:
 
     def command(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """`meltano <args>` in the project root; MeltanoError with the output when it fails."""
-        result = subprocess.run(  # noqa: S603 - our own executables, no shell
+        result = subprocess.run(
             [str(meltano_executable()), f"--environment={self.environment}", *args],
             cwd=self.project_root,
             env=self._environ(),
@@ -151,7 +151,7 @@ class Meltano:
         log_path = log_dir / f"run-{run_id}.jsonl"
         self.system_db.parent.mkdir(parents=True, exist_ok=True)
         with log_path.open("w") as log:
-            result = subprocess.run(  # noqa: S603 - our own executables, no shell
+            result = subprocess.run(
                 [
                     str(meltano_executable()),
                     f"--environment={self.environment}",

@@ -70,7 +70,7 @@ def dagbag(tmp_path_factory):
         # Where a deployment keeps the project; the DAG only reads meltano.yml from the real one.
         "MELTANO_PROJECT_ROOT": str(PROJECT_ROOT),
     }
-    result = subprocess.run(  # noqa: S603 - our own executables, no shell
+    result = subprocess.run(
         [sys.executable, "-c", LOAD_DAGBAG, str(DAG_FOLDER)],
         env=env,
         capture_output=True,

@@ -36,7 +36,7 @@ def plugin(project, plugin_type, name):
 
 
 def about(name):
-    result = subprocess.run(  # noqa: S603 - our own executables, no shell
+    result = subprocess.run(
         [str(Path(sys.executable).with_name(name)), "--about", "--format=json"],
         capture_output=True,
         text=True,
