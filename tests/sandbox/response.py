@@ -1,0 +1,15 @@
+"""What a route answers: status, JSON body (None = empty) and extra headers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Response:
+    """One HTTP answer."""
+
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
