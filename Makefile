@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean readme-about
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(UV) pip install --quiet --python $(BIN)/python -e . --group dev
 	touch $@
 
+# `make demo ARGS=--fresh` starts over; `ARGS=--serve` keeps PostgreSQL up to query it.
 demo: $(VENV)/.installed
-	$(BIN)/python -m tests.pipelines.demo
+	$(BIN)/python -m tests.pipelines.demo $(ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -28,6 +29,10 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m tests.benchmarks
+
+# Paste both plugins' live `--about --format=markdown` into README.md between their markers.
+readme-about: $(VENV)/.installed
+	$(BIN)/python -m tests.pipelines.about_readme
 
 clean:
 	rm -rf $(VENV) .meltano .pytest_cache .ruff_cache .mypy_cache

@@ -126,11 +126,22 @@ def compare(
     ]
 
 
+def is_empty(check: StreamCheck) -> bool:
+    """No record emitted and no row in the table: a stream the source has no data for."""
+    return check.ok and check.emitted == 0 and (check.table is None or check.table.rows == 0)
+
+
 def render(checks: list[StreamCheck], *, title: str) -> str:
-    """A plain-text table: stream, records, rows written by the run, rows, dup keys, status."""
+    """A plain-text table: stream, records, rows written by the run, rows, dup keys, status.
+
+    Streams with no records and no rows are summed up in one line below the table.
+    """
     header = ("stream", "tap records", "rows written", "rows in table", "dup keys", "status")
     lines = [header]
+    empty = [check.stream for check in checks if is_empty(check)]
     for check in checks:
+        if is_empty(check):
+            continue
         table = check.table
         lines.append(
             (
@@ -151,4 +162,6 @@ def render(checks: list[StreamCheck], *, title: str) -> str:
         out.append("  ".join(cells).rstrip())
         if index == 0:
             out.append("  ".join("-" * width for width in widths))
+    if empty:
+        out.append(f"(and {len(empty)} streams with no records in the source: OK)")
     return "\n".join(out)
