@@ -32,6 +32,7 @@ DEMO_DIR = PROJECT_ROOT / ".meltano" / "demo"
 SCHEMA = "getresponse"  # the tap's `load_schema` in meltano.yml
 SANDBOX_API_KEY = "sandbox-api-key"
 PLUGINS = ("tap-getresponse", "target-postgres")
+JOB = "getresponse-to-warehouse"  # meltano.yml: tap-getresponse target-postgres
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -112,10 +113,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         since_ms = int(time.time() * 1000) - 1000  # the target stamps rows with its own start
         sync_started = time.monotonic()
-        report = meltano.run("tap-getresponse", "target-postgres")
+        report = meltano.run(JOB)
         elapsed = time.monotonic() - sync_started
         log = report.log_path.relative_to(PROJECT_ROOT)
-        say("sync", f"meltano run tap-getresponse target-postgres: {elapsed:.1f} s  (log {log})")
+        say("sync", f"meltano run {JOB}: {elapsed:.1f} s  (log {log})")
         if report.returncode != 0:
             show(f"\nmeltano run failed (exit {report.returncode}):", error=True)
             for error in report.errors[-10:]:

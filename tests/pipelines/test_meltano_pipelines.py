@@ -61,7 +61,7 @@ def sync(meltano, source, warehouse):
         "TARGET_POSTGRES_PORT": str(warehouse.port),
     }
     since_ms = int(time.time() * 1000) - 1000
-    report = meltano.run("tap-getresponse", "target-postgres")
+    report = meltano.run("getresponse-to-warehouse")
     assert report.returncode == 0, "\n".join(report.errors[-20:])
     emitted = report.counts("tap-getresponse")
     with warehouse.connect() as conn:
@@ -102,3 +102,22 @@ def test_full_then_incremental_sync_upserts_without_duplicates(meltano, source, 
     with warehouse.connect() as conn:
         table = count_table(conn, SCHEMA, "contacts")
     assert (table.rows, table.duplicate_keys) == (contacts, 0)
+
+
+def test_max_account_extractor_sends_its_domain_and_loads_its_own_schema(meltano, warehouse):
+    domain = "brand-a.example.com"  # tap-getresponse--brand-a's `domain` in meltano.yml
+    with Sandbox(scale=Scale(contacts=300), seed=3, api_key=API_KEY, domain=domain) as account:
+        meltano.env = {
+            # Inherited from tap-getresponse's variables: only `domain` is the account's own.
+            "TAP_GETRESPONSE_API_URL": account.url,
+            "TAP_GETRESPONSE_API_KEY": API_KEY,
+            "TAP_GETRESPONSE__BRAND_A__SELECT": '["campaigns.*", "contacts.*"]',
+            "TARGET_POSTGRES_HOST": warehouse.host,
+            "TARGET_POSTGRES_PORT": str(warehouse.port),
+        }
+        report = meltano.run("tap-getresponse--brand-a", "target-postgres")
+        assert report.returncode == 0, "\n".join(report.errors[-20:])
+        assert {entry.x_domain for entry in account.log} == {domain}
+    assert report.counts("tap-getresponse--brand-a")["contacts"] == 300
+    with warehouse.connect() as conn:
+        assert count_table(conn, "getresponse_brand_a", "contacts").rows == 300
