@@ -40,7 +40,7 @@ class StreamUnavailableError(Exception):
         """Keep the status so callers can tell "no feature" from "parent gone"."""
         self.path = path
         self.http_status = error.http_status
-        super().__init__(f"GET {path} answered HTTP {error.http_status}: {error}")
+        super().__init__(str(error))
 
 
 class GetResponsePaginator(PageNumberPaginator):
@@ -61,6 +61,8 @@ class GetResponseStream(RESTStream[int]):
 
     #: The collection's path under the API base URL; `{placeholders}` come from the context.
     path: str = ""
+    #: A STATE message at least every this many records, so a killed run resumes close by.
+    STATE_MSG_FREQUENCY = 1000
     #: Server-side time filter (`query[<field>][from|to]`) backing the replication key, if any.
     window_field: t.ClassVar[str | None] = None
     #: Whether the collection can sort by `window_field` (adds `sort[<field>]=asc`).
@@ -109,9 +111,9 @@ class GetResponseStream(RESTStream[int]):
         return self.api.authenticator
 
     @property
-    def run_started_at(self) -> dt.datetime:
-        """The upper bound of every incremental window in this run."""
-        return self._tap_ref.run_started_at
+    def window_end(self) -> dt.datetime:
+        """The upper bound of every window of this run, and of every bookmark (tap.py)."""
+        return self._tap_ref.window_end
 
     @property
     def page_size(self) -> int:
@@ -121,7 +123,7 @@ class GetResponseStream(RESTStream[int]):
     @property
     def parallel_requests(self) -> int:
         """Requests this stream runs at once (never above the API's 10 in flight)."""
-        return max(1, min(API_MAX_IN_FLIGHT, int(self.config.get("max_parallel_requests", 4))))
+        return max(1, min(API_MAX_IN_FLIGHT, self.api.max_parallel_requests))
 
     @property
     def lookback(self) -> dt.timedelta:
@@ -140,7 +142,7 @@ class GetResponseStream(RESTStream[int]):
     @override
     def get_replication_key_signpost(self, context: Context | None = None) -> dt.datetime | None:
         # A bookmark never passes the run's start: records changed later are read next run.
-        return self.run_started_at if self.is_timestamp_replication_key else None
+        return self.window_end if self.is_timestamp_replication_key else None
 
     def get_path(self, context: Mapping[str, t.Any] | None) -> str:
         """The request path with `{placeholders}` filled from the context."""
@@ -160,7 +162,7 @@ class GetResponseStream(RESTStream[int]):
         start = windows.window_start(
             self.config, self.get_context_state(context), self.replication_key, self.lookback
         )
-        return windows.Window(self.window_field, start, self.run_started_at, self.window_sort)
+        return windows.Window(self.window_field, start, self.window_end, self.window_sort)
 
     def fetch_page(self, path: str, params: Mapping[str, t.Any], number: int) -> Page:
         """One request for one page; raises StreamUnavailableError for plan-gated collections."""
@@ -293,7 +295,7 @@ class FanOutStream(GetResponseStream):
         start = windows.window_start(
             self.config, self.parent_state(parent_id), self.replication_key, self.lookback
         )
-        return windows.Window(self.window_field, start, self.run_started_at, self.window_sort)
+        return windows.Window(self.window_field, start, self.window_end, self.window_sort)
 
     def parent_params(self, parent_id: str) -> dict[str, t.Any]:  # noqa: ARG002
         """Query parameters naming the parent when the path does not (campaign statistics)."""

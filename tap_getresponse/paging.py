@@ -105,7 +105,7 @@ def _fetch_known_pages(
                 for future in pending:
                     future.cancel()
                 return last
-            number = next(upcoming, None)
-            if number is not None:
-                pending.append(pool.submit(fetch, number))
+            following = next(upcoming, None)
+            if following is not None:
+                pending.append(pool.submit(fetch, following))
     return last

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import typing as t
+from email.utils import parsedate_to_datetime
 from functools import cached_property
 
 import click
@@ -15,9 +16,11 @@ from typing_extensions import override
 
 from tap_getresponse.api import (
     CONNECTION_SETTINGS,
+    GOVERNOR,
     ConfigError,
     GetResponseAPIError,
     GetResponseClient,
+    RateGovernor,
     check_connection_settings,
 )
 from tap_getresponse.streams import STREAMS
@@ -71,10 +74,34 @@ class TapGetResponse(Tap):
         *TAP_SETTINGS.wrapped.values(),
     ).to_dict()
 
+    #: Admission control for every request; the process-wide one, so tap and target share it.
+    governor: t.ClassVar[RateGovernor] = GOVERNOR
+
     @cached_property
     def run_started_at(self) -> dt.datetime:
-        """The upper bound of every incremental window in this run (whole seconds, UTC)."""
-        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+        """When this run started, by GetResponse's own clock (whole seconds, UTC).
+
+        Timestamps such as `changedOn` are stamped by the server, so the window bound that keeps
+        changes made during the run out of it must come from the server's clock too: one cheap
+        `GET /accounts` is read for its `Date` header. The local clock is the fallback.
+        """
+        local = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        try:
+            response = self.api.request("GET", "/accounts", params={"fields": "accountId"})
+            server = parsedate_to_datetime(response.headers["Date"])
+        except (GetResponseAPIError, OSError, KeyError, TypeError, ValueError) as error:
+            self.logger.info("No server clock (%s); windows end at the local clock", error)
+            return local
+        return server.astimezone(dt.UTC).replace(microsecond=0)
+
+    @property
+    def window_end(self) -> dt.datetime:
+        """The inclusive upper bound of every time window, and the most a bookmark may reach.
+
+        A second before the run started: anything changed during the run is stamped later and
+        falls outside, so paging never sees a record move inside its window (windows.py).
+        """
+        return self.run_started_at - dt.timedelta(seconds=1)
 
     @cached_property
     def listings(self) -> dict[ParentCollection, list[str]]:
@@ -97,7 +124,7 @@ class TapGetResponse(Tap):
     @cached_property
     def api(self) -> GetResponseClient:
         """One HTTP client, session and rate governor for every stream of this run."""
-        return GetResponseClient.from_config(self.config, logger=self.logger)
+        return GetResponseClient(self.config, governor=self.governor, logger=self.logger)
 
     @override
     def discover_streams(self) -> list[GetResponseStream]:

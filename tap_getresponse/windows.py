@@ -96,23 +96,35 @@ def iter_window_pages(
     """Every page of the window in ascending order, re-reading boundaries where records slid."""
     key = stream.primary_keys[0] if stream.primary_keys else None
     previous: Page | None = None
-    for page in stream.iter_pages(path, params | window.params()):
-        if previous is not None and _slid(previous, page):
+    high = ""  # the window field of the last record handed on
+    for fetched in stream.iter_pages(path, params | window.params()):
+        # Pages are fetched in parallel: a page fetched before a slide can repeat records that
+        # a later-numbered page fetched after it already holds. Below the high-water mark every
+        # record was handed on already (nothing can enter a window with a fixed end), so drop.
+        page = fetched
+        if high:
+            kept = [item for item in fetched.items if str(item.get(window.field) or "") >= high]
+            page = Page(fetched.number, kept, fetched.total_pages, fetched.total_count)
+        if previous is not None and _slid(previous, fetched):
             repair = _reread_boundary(
                 stream,
                 path=path,
                 params=params,
                 window=window,
+                lower=high,
                 previous=previous,
                 page=page,
                 key=key,
             )
             _log_repair(stream, previous, page, repair)
             if repair.items:
+                high = max(high, _last_value(repair, window.field))
                 yield repair
-        yield page
         if page.items:
-            previous = page
+            high = max(high, _last_value(page, window.field))
+        yield page  # consumers may change the records: read them before handing them on
+        if fetched.items:
+            previous = fetched
 
 
 def iter_stable_pages(
@@ -146,6 +158,10 @@ def iter_stable_pages(
             previous = page
 
 
+def _last_value(page: Page, field: str) -> str:
+    return str(page.items[-1].get(field) or "")
+
+
 def _slid(previous: Page, page: Page) -> bool:
     return (
         previous.total_count is not None
@@ -166,26 +182,27 @@ def _log_repair(stream: GetResponseStream, previous: Page, page: Page, repair: P
     )
 
 
-def _reread_boundary(  # noqa: PLR0913 - the boundary needs both pages and the window
+def _reread_boundary(  # noqa: PLR0913 - the boundary needs both pages, the window, the mark
     stream: GetResponseStream,
     *,
     path: str,
     params: dict[str, t.Any],
     window: Window,
+    lower: str,
     previous: Page,
     page: Page,
     key: str | None,
 ) -> Page:
-    """Records between the last of `previous` and the first of `page` that neither page holds."""
-    lower = previous.items[-1].get(window.field)
+    """Records from `lower` (the last handed on) to the first of `page` that neither page holds."""
     upper = page.items[0].get(window.field) if page.items else None
     seen = {item.get(key) for item in (*previous.items, *page.items)} if key else set()
     found: list[dict[str, t.Any]] = []
     for boundary in stream.iter_pages(path, params | window.params(lower, upper)):
         for item in boundary.items:
-            if not key or item.get(key) not in seen:
+            ident = item.get(key) if key else None
+            if ident is None or ident not in seen:
                 found.append(item)
-                seen.add(item.get(key))
+                seen.add(ident)
     return Page(number=previous.number, items=found, total_pages=None, total_count=None)
 
 

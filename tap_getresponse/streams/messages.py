@@ -94,7 +94,6 @@ class MessageStatisticsStream(DailyStatistics, PartitionedStream):
 
     per_parent_state = True
     is_sorted = True
-    primary_keys: t.ClassVar = ()
     replication_key = "intervalStart"
     window_field = "createdOn"
     window_sort = False
@@ -150,7 +149,7 @@ class NewsletterActivitiesStream(PartitionedStream):
         window = super().parent_window(parent_id)
         if window is None:
             return None
-        horizon = self.run_started_at - dt.timedelta(days=NEWSLETTER_ACTIVITY_DAYS)
+        horizon = self.window_end - dt.timedelta(days=NEWSLETTER_ACTIVITY_DAYS)
         if window.start is not None and window.start >= horizon:
             return window
         if not self._clamp_reported:

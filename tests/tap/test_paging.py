@@ -43,7 +43,7 @@ class FakeCollection:
 @pytest.mark.parametrize(
     ("total", "size"),
     [(0, 10), (9, 10), (10, 10), (11, 10), (1000, 7)],
-    ids=lambda v: str(v),
+    ids=str,
 )
 def test_every_item_once_in_order(total: int, size: int, parallel: int) -> None:
     collection = FakeCollection(total, size)
