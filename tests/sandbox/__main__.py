@@ -1,4 +1,4 @@
-"""CLI: `python -m tests.sandbox --port 8765 --contacts 20000 --seed 1 [--domain D] [--latency-ms 300]`."""
+"""CLI: `python -m tests.sandbox --port 8765 --contacts 20000 --seed 1 [--domain D] ...`."""
 
 from __future__ import annotations
 

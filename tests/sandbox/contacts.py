@@ -240,6 +240,8 @@ class ContactStore:
                 "latitude": lat, "longitude": lon, "continentCode": cont, "countryCode": country,
                 "region": region, "postalCode": postal, "dmaCode": None, "city": city,
             }  # fmt: skip
+        if geo.get("continentCode") is None:
+            geo = {k: v for k, v in geo.items() if k != "continentCode"}  # nullable enum: omitted
         item["geolocation"] = geo
         item["tags"] = [
             {
@@ -381,11 +383,13 @@ class ContactStore:
         key = ("q", campaign_idx, query.cache_key())
         return self._cached(key, lambda: self._select(query, campaign_idx))
 
-    def _select(self, query: ListQuery, campaign_idx: int | None) -> Sequence[int]:
+    def _select(  # noqa: C901, PLR0912 - one filter per supported query[...] key
+        self, query: ListQuery, campaign_idx: int | None
+    ) -> Sequence[int]:
         exact = "exactMatch" in query.flags
         filters = dict(query.filters)
         rows: Sequence[int]
-        email = filters.pop("email", None)
+        email = filters.get("email")
         if email is not None and exact:
             # §2.5: exactMatch makes query[email] an equality lookup (served from the index).
             rows = self.rows_with_email(email)
@@ -395,7 +399,7 @@ class ContactStore:
         camp: set[int] | None = None
         if campaign_idx is not None:
             camp = {campaign_idx}
-        wanted = filters.pop("campaignId", None)
+        wanted = filters.get("campaignId")
         if wanted is not None:
             # §2.3: comma-separated ids are UNCONFIRMED for /contacts; accepted here.
             ids = {self.campaign_index.get(c.strip(), -1) for c in wanted.split(",")}
@@ -407,30 +411,32 @@ class ContactStore:
                 rows = [r for r in rows if column[r] == only]
             else:
                 rows = [r for r in rows if column[r] in camp]
-        origin = filters.pop("origin", None)
+        origin = filters.get("origin")
         if origin is not None:
             code = ORIGINS.index(origin) if origin in ORIGINS else -1
             rows = [r for r in rows if self.origin[r] == code]
-        for name, column in (("createdOn", self.created), ("changedOn", self.changed)):
-            if name in query.ranges:
-                low, high = query.range_bounds(name)
+        for stamp_name, stamps in (("createdOn", self.created), ("changedOn", self.changed)):
+            if stamp_name in query.ranges:
+                low, high = query.range_bounds(stamp_name)
                 lo = low if low is not None else -(1 << 62)
                 hi = high if high is not None else 1 << 62
-                rows = [r for r in rows if lo <= column[r] <= hi]
+                rows = [r for r in rows if lo <= stamps[r] <= hi]
         if email is not None:
             needle = email.lower()  # §2.3: LIKE (substring) unless exactMatch
             rows = [r for r in rows if needle in self.email(r).lower()]
-        name = filters.pop("name", None)
+        name = filters.get("name")
         if name is not None:
             needle = name.lower()
             if exact:
                 rows = [r for r in rows if (self.name(r) or "").lower() == needle]
             else:
                 rows = [r for r in rows if needle in (self.name(r) or "").lower()]
-        ordered = list(rows) if query.sort else rows
+        if not query.sort:
+            return rows if isinstance(rows, (range, array)) else array("i", rows)
+        ordered = list(rows)
         for field_name, descending in reversed(query.sort):
-            ordered.sort(key=self._sort_key(field_name), reverse=descending)  # type: ignore[attr-defined]
-        return ordered if isinstance(ordered, (range, array)) else array("i", ordered)
+            ordered.sort(key=self._sort_key(field_name), reverse=descending)
+        return array("i", ordered)
 
     def _sort_key(self, field_name: str) -> Any:
         if field_name == "createdOn":

@@ -1,4 +1,4 @@
-"""The documented GetResponse error resource (§5.1) and the codes the sandbox answers with (§5.2)."""
+"""The documented GetResponse error resource (§5.1) and the codes the sandbox uses (§5.2)."""
 
 from __future__ import annotations
 

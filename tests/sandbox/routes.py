@@ -63,7 +63,13 @@ _LOADED: list[bool] = []
 
 def _load() -> None:
     if not _LOADED:
-        from tests.sandbox import endpoints, writes  # noqa: F401, PLC0415 - they register routes
+        from tests.sandbox import (  # noqa: F401, PLC0415 - importing registers the routes
+            endpoints,
+            messages,
+            others,
+            statistics,
+            writes,
+        )
 
         _LOADED.append(True)
 

@@ -18,17 +18,20 @@ _CAMPAIGN_NAMES = (
     "partners",
     "events",
 )
-# (name, type, format, values offered, seed values); §3.4 CustomField
+# (name, type, format, values offered, seed values: the offered ones when empty); §3.4
+_AGES = ["18-29", "30-44", "45-64", "65+"]
+_INTERESTS = ["sport", "music", "travel", "books"]
+_GENDERS = ["Male", "Female", "Prefer not to say"]
 _FIELDS: tuple[tuple[str, str, str, list[str], list[str]], ...] = (
-    ("age", "string", "single_select", ["18-29", "30-44", "45-64", "65+"], ["18-29", "30-44", "45-64", "65+"]),
+    ("age", "string", "single_select", _AGES, []),
     ("customer_tier", "string", "text", [], ["gold", "silver", "bronze"]),
     ("birthday", "date", "text", [], ["1985-04-12", "1990-11-03", "1978-01-30", "2001-07-19"]),
     ("phone_number", "phone", "text", [], ["+48600100200", "+14155550100", "+442071838750"]),
     ("country", "country", "text", [], ["Poland", "United Kingdom", "United States", "Japan"]),
     ("lifetime_value", "number", "text", [], ["0", "19.99", "250", "1200.5"]),
-    ("interests", "string", "multi_select", ["sport", "music", "travel", "books"], ["sport", "music", "travel", "books"]),
+    ("interests", "string", "multi_select", _INTERESTS, []),
     ("last_purchase", "datetime", "text", [], ["2025-03-01 10:00:00", "2026-01-15 18:30:00"]),
-    ("gender", "gender", "single_select", ["Male", "Female", "Prefer not to say"], ["Male", "Female", "Prefer not to say"]),
+    ("gender", "gender", "single_select", _GENDERS, []),
     ("website", "url", "text", [], ["https://shop.test/a", "https://blog.test/b"]),
 )  # fmt: skip
 
@@ -70,7 +73,8 @@ def seed_core(store: DataStore) -> None:
                 "isActive": "true",
                 "isDefault": "true" if i == 0 else "false",
                 "createdOn": ts(store),
-                "domain": {"status": "confirmed", "DKIMWarning": None, "hasDMARCWarning": "false"},
+                # DKIMWarning is a nullable enum: omitted rather than null (validators reject null).
+                "domain": {"status": "confirmed", "hasDMARCWarning": "false"},
             }
         )
     sender = cols["from-fields"][0]
@@ -149,7 +153,7 @@ def seed_core(store: DataStore) -> None:
                 "fieldType": fmt,
                 "hidden": "false" if i % 4 else "true",
                 "values": list(values),
-                "_seed": list(seeds),
+                "_seed": list(seeds or values),
             }
         )
     cols["tags"] = []

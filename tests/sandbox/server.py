@@ -1,4 +1,5 @@
-"""The HTTP side of the sandbox: Sandbox, limits (§5.3), auth (§1.3-§1.5), faults and the request log."""
+"""The HTTP side of the sandbox: Sandbox, limits (§5.3), auth (§1.3-§1.5), faults, request log."""
+# ruff: noqa: EM101, TRY003, TRY301 - messages here are API error bodies (§5.1), not exception text
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.sandbox import errors, routes
@@ -94,7 +95,7 @@ class Faults:
         self._faults: list[_Fault] = []
 
     def fail_next(self, n: int = 1, status: int = 500, path: str | None = None) -> None:
-        """Answer the next `n` matching requests with `status` (path: exact or glob, e.g. `/contacts*`)."""
+        """Answer the next `n` matching requests with `status` (path: exact or a glob)."""
         with self._lock:
             self._faults.append(_Fault("fail", status, path, n))
 
@@ -257,6 +258,7 @@ class Sandbox:
             self._tokens[self.oauth.access_token] = time.time() + self.oauth.access_token_ttl
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._ticking = threading.Event()
 
     # ---- lifecycle ------------------------------------------------------------------------
     @property
@@ -267,7 +269,7 @@ class Sandbox:
             raise RuntimeError(msg)
         return f"http://127.0.0.1:{self._server.server_address[1]}{API_PREFIX}"
 
-    def start(self) -> Sandbox:
+    def start(self) -> Self:
         """Bind and serve in a daemon thread."""
         handler = type("BoundHandler", (_Handler,), {"sandbox": self})
         server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
@@ -275,16 +277,25 @@ class Sandbox:
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
         self._thread.start()
+        self._ticking.clear()
+        ticker = threading.Thread(target=self._tick, name="sandbox-queue", daemon=True)
+        ticker.start()
         return self
+
+    def _tick(self) -> None:
+        """Apply queued writes when due, even if no request arrives (§4.1 async processing)."""
+        while not self._ticking.wait(0.02):
+            self.data.process_due()
 
     def stop(self) -> None:
         """Stop serving and close the socket."""
+        self._ticking.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> Self:
         """Start on entering a `with` block."""
         return self.start()
 
@@ -452,6 +463,7 @@ class _Handler(BaseHTTPRequestHandler):
         sb = self.sandbox
         in_flight = sb._arrive()  # noqa: SLF001
         started = time.monotonic()
+        left = False
         try:
             parts = urlsplit(self.path)
             raw_path = parts.path
@@ -543,11 +555,16 @@ class _Handler(BaseHTTPRequestHandler):
             headers = sb._limiter.headers()  # noqa: SLF001
             headers.update(response.headers)
             headers.update(extra)
-            self._send(response, headers)
+            # Book the answer before writing it: once the client has read it, it may send the next
+            # request, which must not find this one still counted as in flight.
             entry.status = response.status
             entry.finished = time.monotonic()
-        finally:
             sb._leave()  # noqa: SLF001
+            left = True
+            self._send(response, headers)
+        finally:
+            if not left:
+                sb._leave()  # noqa: SLF001
 
     def _send(self, response: Response, headers: dict[str, str]) -> None:
         payload = b""

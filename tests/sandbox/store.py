@@ -106,6 +106,8 @@ class DataStore:
         self._due: list[tuple[float, int, Callable[[], None]]] = []
         self._seq = itertools.count()
         self.collections: dict[str, list[dict[str, Any]]] = {}
+        self.pending_emails: set[tuple[int, str]] = set()  # (campaign index, e-mail) queued
+        self.batch_results: list[dict[str, int]] = []  # per POST /contacts/batch, once applied
         seeding.seed_core(self)
         weights = [3.0] + [1.0] * (len(self.campaigns) - 1)
         self.contacts_store = ContactStore(
@@ -138,7 +140,7 @@ class DataStore:
         return self.collections["imports"]
 
     def __getattr__(self, name: str) -> list[dict[str, Any]]:
-        """Expose every other collection as an attribute (`data.newsletters`, `data.from_fields`)."""
+        """Expose other collections as attributes (`data.newsletters`, `data.from_fields`)."""
         collections = self.__dict__.get("collections", {})
         key = name.replace("_", "-")
         if key in collections:
@@ -211,7 +213,7 @@ class DataStore:
                 work()
 
     # ---- mutation methods for tests -------------------------------------------------------
-    def add_contact(
+    def add_contact(  # noqa: PLR0913 - mirrors the contact properties
         self,
         email: str,
         campaign_id: str | None = None,
@@ -274,6 +276,13 @@ class DataStore:
             if collection in {"tags", "custom-fields"}:
                 self._sync_contact_refs()
             return item
+
+    def remove_item(self, collection: str, item: dict[str, Any]) -> None:
+        """Remove a resource from a collection."""
+        with self.lock:
+            self.collections[collection].remove(item)
+            if collection in {"tags", "custom-fields"}:
+                self._sync_contact_refs()
 
     def stamp(self) -> str:
         """Return the current time in the §6 timestamp form."""

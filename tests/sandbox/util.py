@@ -65,11 +65,12 @@ def parse_filter_time(value: str, *, end_of_day: bool) -> int | None:
     if not match:
         return None
     date_part, hh, mm, ss, offset = match.groups()
+    year, month, mday = (int(x) for x in date_part.split("-"))
     try:
-        moment = datetime.strptime(f"{date_part} {hh}:{mm}:{ss or '00'}", "%Y-%m-%d %H:%M:%S")
+        moment = datetime(year, month, mday, int(hh), int(mm), int(ss or 0), tzinfo=UTC)
     except ValueError:
         return None
-    epoch = int(moment.replace(tzinfo=UTC).timestamp())
+    epoch = int(moment.timestamp())
     if offset and offset != "Z":
         sign = -1 if offset[0] == "-" else 1
         digits = offset[1:].replace(":", "")
@@ -104,10 +105,10 @@ class IdCodec:
     def __init__(self, width: int, multiplier: int, offset: int) -> None:
         """Build a codec whose ids have `width` base-62 characters."""
         self.width = width
-        self.modulus = 62**width
+        self.modulus: int = 62**width
         self.multiplier = multiplier
-        self.offset = offset
-        self.inverse = pow(multiplier, -1, self.modulus)
+        self.offset: int = offset
+        self.inverse: int = pow(multiplier, -1, self.modulus)
 
     def encode(self, row: int) -> str:
         """Return the id of `row`."""
