@@ -136,6 +136,13 @@ class GetResponseStream(RESTStream[int]):
         return RecordNormaliser(self.schema, stream_name=self.name)
 
     @override
+    @property
+    def check_sorted(self) -> bool:
+        # A sorted window starts before the saved bookmark (the lookback), so its first records
+        # are below it; order within the run is guaranteed by windows.py instead.
+        return not (self.is_sorted and self.state_partitioning_keys is None)
+
+    @override
     def get_new_paginator(self) -> GetResponsePaginator:
         return GetResponsePaginator(self.page_size)
 
@@ -276,11 +283,23 @@ class FanOutStream(GetResponseStream):
     #: The context key holding a batch of parent ids (e.g. `contactIds`).
     batch_key: t.ClassVar[str]
 
+    #: Keep a bookmark per parent (contexts are `{parent_key: id}`), not one per stream.
+    per_parent_state: t.ClassVar[bool] = False
+
     def __init__(self, tap: TapGetResponse) -> None:
-        """One state for the stream, whatever batch a context carries."""
+        """No saved state read yet."""
         super().__init__(tap)
-        self.state_partitioning_keys = []
         self._snapshot: Mapping[str, t.Any] | None = None
+
+    @override
+    @property
+    def state_partitioning_keys(self) -> list[str] | None:
+        # Batches share one stream bookmark; per-parent contexts are the partitions themselves.
+        return None if self.per_parent_state else []
+
+    @state_partitioning_keys.setter
+    def state_partitioning_keys(self, new_value: t.Sequence[str] | None) -> None:
+        del new_value  # decided by `per_parent_state`
 
     def parent_state(self, parent_id: str) -> Mapping[str, t.Any]:  # noqa: ARG002
         """The saved state that bounds this parent's window (read-only; safe from workers)."""
@@ -366,12 +385,10 @@ class PartitionedStream(FanOutStream):
     """
 
     parent: t.ClassVar[ParentCollection]
-    per_parent_state: t.ClassVar[bool] = False
 
     def __init__(self, tap: TapGetResponse) -> None:
-        """Partition by parent id when bookmarks are kept per parent."""
+        """Nothing listed or fetched yet."""
         super().__init__(tap)
-        self.state_partitioning_keys = [self.parent_key] if self.per_parent_state else []
         self._partitions: list[dict[str, t.Any]] | None = None
         self._ahead: Iterator[tuple[str, list[dict[str, t.Any]]]] | None = None
         self._next: tuple[str, list[dict[str, t.Any]]] | None = None

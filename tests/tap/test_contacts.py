@@ -91,6 +91,10 @@ def _minus_minutes(stamp, minutes):
 
 def test_no_change_rerun_makes_one_call_and_emits_only_the_overlap(small, sync):
     config = sandbox_config(small, page_size=100)
+    latest = max(c["changedOn"] for c in small.data.contacts)
+    latest_ts = dt.datetime.strptime(latest, "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    for minutes in (50, 30, 10):  # several records inside the lookback, below the bookmark
+        small.data.add_contact(f"recent.{minutes}@brand.test", created_on=latest_ts - 60 * minutes)
     first = sync(config, streams=["contacts", "tags"])
     small.clear_log()
     second = sync(config, state=first.state, streams=["contacts", "tags"])
@@ -99,6 +103,7 @@ def test_no_change_rerun_makes_one_call_and_emits_only_the_overlap(small, sync):
     assert calls.count("/tags") == 1
     bookmark = first.state["bookmarks"]["contacts"]["replication_key_value"]
     assert all(r["changedOn"] >= _minus_minutes(bookmark, 60) for r in second.records["contacts"])
+    assert len(second.records["contacts"]) >= 4
     assert second.state["bookmarks"]["contacts"] == first.state["bookmarks"]["contacts"]
 
 
