@@ -21,8 +21,24 @@ from tap_getresponse.client import (
 
 CAMPAIGNS = ParentCollection("/campaigns", "campaignId")
 SUMMARY = "summary"
+#: The spec spells this origin `website_buider_elegant`, its examples `website_builder_elegant`
+#: (§3.3); answers may carry both with the same count. One row, under the right spelling.
+ORIGIN_ALIASES = {"website_buider_elegant": "website_builder_elegant"}
 
 Row = dict[str, t.Any]
+
+
+def origin_counts(counts: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
+    """Counts per origin without the `summary` total and without the misspelled duplicate."""
+    out: dict[str, t.Any] = {}
+    for origin, count in (counts or {}).items():
+        if origin == SUMMARY:
+            continue
+        name = ORIGIN_ALIASES.get(origin, origin)
+        if name != origin and name in (counts or {}):
+            continue
+        out[name] = count
+    return out
 
 
 class CampaignsStream(GetResponseStream):
@@ -90,8 +106,7 @@ class CampaignSubscriptionStatisticsStream(DailyCampaignStatisticsStream):
             {"campaignId": campaign, "date": date, "origin": origin, "count": count}
             for date, campaigns in item.items()
             for campaign, origins in (campaigns or {}).items()
-            for origin, count in (origins or {}).items()
-            if origin != SUMMARY
+            for origin, count in origin_counts(origins).items()
         ]
 
 
@@ -127,8 +142,7 @@ class CampaignBalanceStatisticsStream(DailyCampaignStatisticsStream):
             {"campaignId": campaign_id, "date": date, "kind": kind, "name": name, "count": count}
             for date, kinds in item.items()
             for kind, counts in (kinds or {}).items()
-            for name, count in (counts or {}).items()
-            if name != SUMMARY
+            for name, count in origin_counts(counts).items()
         ]
 
 
@@ -142,7 +156,15 @@ class CampaignLocationStatisticsStream(CampaignStatisticsStream):
     @override
     def flatten(self, item: Row, campaign_id: str) -> list[Row]:
         return [
-            {**(values or {}), "campaignId": campaign_id, "location": location}
+            {
+                "campaignId": campaign_id,
+                "location": location,
+                "amount": (values or {}).get("amount"),
+                # The schema names it continentalCode, the example continentCode (§3.3).
+                "continentCode": (values or {}).get("continentCode")
+                or (values or {}).get("continentalCode"),
+                "countryCode": (values or {}).get("countryCode"),
+            }
             for location, values in item.items()
         ]
 
@@ -159,8 +181,7 @@ class CampaignOriginStatisticsStream(CampaignStatisticsStream):
         return [
             {"campaignId": campaign, "origin": origin, "count": count}
             for campaign, origins in item.items()
-            for origin, count in (origins or {}).items()
-            if origin != SUMMARY
+            for origin, count in origin_counts(origins).items()
         ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import socket
@@ -63,6 +64,7 @@ class SyncResult:
     records: dict[str, list[dict[str, t.Any]]] = field(default_factory=lambda: defaultdict(list))
     states: list[dict[str, t.Any]] = field(default_factory=list)
     schemas: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         """Index the messages."""
@@ -100,7 +102,9 @@ def run_sync(
     limit: int | None = None,
 ) -> SyncResult:
     """Sync in-process; with `limit`, stop as if killed after that many RECORD messages."""
-    tap = TapGetResponse(config=config, state=state or {}, parse_env_config=False)
+    # The SDK keeps and updates the state it is given: pass a copy, as a fresh process would.
+    state = copy.deepcopy(state or {})
+    tap = TapGetResponse(config=config, state=state, parse_env_config=False)
     select(tap, streams)
     out = _Stdout(limit)
     with contextlib.suppress(_Killed), contextlib.redirect_stdout(out):
