@@ -1,0 +1,1 @@
+"""target-getresponse: Singer target that batch-adds contacts to GetResponse lists."""

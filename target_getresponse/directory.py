@@ -1,0 +1,139 @@
+"""The account's lists, custom fields and tags, read once per run and resolved by name or id."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import typing as t
+
+from target_getresponse.mapping import CustomField, RejectError
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from tap_getresponse.api import GetResponseClient
+
+LOGGER = logging.getLogger("target_getresponse.directory")
+PAGE_SIZE = 1000
+#: §3.4: custom field names are lowercase letters, digits and underscores.
+_FIELD_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def iter_collection(
+    client: GetResponseClient,
+    path: str,
+    params: Mapping[str, t.Any] | None = None,
+) -> Iterator[dict[str, t.Any]]:
+    """Every item of a paginated collection (§2.1)."""
+    page = 1
+    while True:
+        response = client.request(
+            "GET", path, params={**(params or {}), "page": page, "perPage": PAGE_SIZE}
+        )
+        items = response.json()
+        yield from items
+        total_pages = response.headers.get("TotalPages")
+        if not items or (total_pages and page >= int(total_pages)) or len(items) < PAGE_SIZE:
+            return
+        page += 1
+
+
+class Directory:
+    """Name and id lookups for lists, custom fields and tags, creating what the config allows."""
+
+    def __init__(
+        self,
+        client: GetResponseClient,
+        *,
+        create_missing_tags: bool,
+        create_missing_custom_fields: bool,
+        dry_run: bool,
+    ) -> None:
+        """Read the three collections now: one pass per run (§4: names resolve to ids)."""
+        self.client = client
+        self.create_missing_tags = create_missing_tags and not dry_run
+        self.dry_run_creates = create_missing_tags and dry_run
+        self.create_missing_custom_fields = create_missing_custom_fields and not dry_run
+        self._lock = threading.Lock()
+        campaigns = list(iter_collection(client, "/campaigns"))
+        self.campaign_ids = {str(c["campaignId"]) for c in campaigns}
+        self.campaigns_by_name = {str(c["name"]): str(c["campaignId"]) for c in campaigns}
+        fields = [CustomField.from_api(f) for f in iter_collection(client, "/custom-fields")]
+        self.fields_by_name = {f.name: f for f in fields}
+        self.fields_by_id = {f.field_id: f for f in fields}
+        tags = list(iter_collection(client, "/tags"))
+        self.tags_by_name = {str(tag["name"]): str(tag["tagId"]) for tag in tags}
+        self.tag_ids = set(self.tags_by_name.values())
+
+    def campaign_id(self, ref: str, *, is_name: bool = False) -> str:
+        """The id of a list given by id or name; RejectError if the account has no such list."""
+        if not is_name and ref in self.campaign_ids:
+            return ref
+        if ref in self.campaigns_by_name:
+            return self.campaigns_by_name[ref]
+        msg = f"list (campaign) {ref!r} does not exist in this account"
+        raise RejectError(msg)
+
+    def custom_field(
+        self,
+        ref: str,
+        schema: Mapping[str, t.Any] | None = None,
+    ) -> CustomField | None:
+        """A custom field by name or id; created (when allowed) typed from its JSON `schema`."""
+        found = self.fields_by_id.get(ref) or self.fields_by_name.get(ref)
+        if found or not self.create_missing_custom_fields or not _valid_field_name(ref):
+            return found
+        with self._lock:
+            if ref in self.fields_by_name:
+                return self.fields_by_name[ref]
+            kind = infer_field_type(schema)
+            created = self.client.request(
+                "POST",
+                "/custom-fields",
+                json={"name": ref, "type": kind, "format": "text", "hidden": "false", "values": []},
+            ).json()
+            field = CustomField.from_api({"type": kind, "format": "text", **created})
+            self.fields_by_name[field.name] = self.fields_by_id[field.field_id] = field
+            LOGGER.info("Created custom field %r (%s)", field.name, kind)
+            return field
+
+    def tag_name(self, tag_id: str) -> str | None:
+        """The name of a tag id (imports name tags in `tag:<name>` columns, §4.5)."""
+        return next((name for name, tid in self.tags_by_name.items() if tid == tag_id), None)
+
+    def tag_id(self, ref: str) -> str:
+        """A tag id from a tag id or name; created when allowed; RejectError otherwise."""
+        if ref in self.tag_ids:
+            return ref
+        if ref in self.tags_by_name:
+            return self.tags_by_name[ref]
+        if not self.create_missing_tags:
+            if self.dry_run_creates:
+                return ref  # a dry run reports what it would create, it does not create it
+            msg = f"tag {ref!r} does not exist (create_missing_tags is off)"
+            raise RejectError(msg)
+        with self._lock:
+            if ref not in self.tags_by_name:
+                created = self.client.request("POST", "/tags", json={"name": ref}).json()
+                self.tags_by_name[ref] = str(created["tagId"])
+                self.tag_ids.add(str(created["tagId"]))
+                LOGGER.info("Created tag %r", ref)
+            return self.tags_by_name[ref]
+
+
+def _valid_field_name(name: str) -> bool:
+    return 1 <= len(name) <= 128 and set(name) <= _FIELD_NAME_CHARS  # noqa: PLR2004
+
+
+def infer_field_type(schema: Mapping[str, t.Any] | None) -> str:
+    """A custom field type (§3.4 `type`) for a new field, from the record's JSON schema."""
+    schema = schema or {}
+    types = schema.get("type") or []
+    types = {types} if isinstance(types, str) else set(types)
+    if schema.get("format") == "date-time":
+        return "datetime"
+    if schema.get("format") == "date":
+        return "date"
+    if types & {"integer", "number"} and "boolean" not in types:
+        return "number"
+    return "string"

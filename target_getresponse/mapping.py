@@ -1,0 +1,239 @@
+"""Pure functions from a Singer record to GetResponse contact payloads (reference §4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import typing as t
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping
+
+#: Deliberately simple: GetResponse does the full check; this catches what can never be an email.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+#: Record properties with a meaning of their own, in both spellings the target accepts.
+CONTACT_PROPERTIES = {
+    "email": "email",
+    "name": "name",
+    "day_of_cycle": "dayOfCycle",
+    "dayOfCycle": "dayOfCycle",
+    "scoring": "scoring",
+    "ip_address": "ipAddress",
+    "ipAddress": "ipAddress",
+}
+#: Properties of the tap's `contacts` shape (and list references) that are never custom fields.
+RESERVED = frozenset(
+    {
+        *CONTACT_PROPERTIES,
+        "tags",
+        "customFieldValues",
+        "campaign",
+        "campaign_id",
+        "campaignId",
+        "campaign_name",
+        "contactId",
+        "href",
+        "origin",
+        "timeZone",
+        "activities",
+        "changedOn",
+        "createdOn",
+        "engagementScore",
+        "note",
+        "geolocation",
+    },
+)
+#: Custom field formats that take several values (§3.4).
+MULTI_VALUE_FORMATS = frozenset({"multi_select", "checkbox"})
+
+
+class RejectError(ValueError):
+    """A record that cannot become a contact; the message is the reason in the rejects file."""
+
+
+@dataclass(frozen=True, slots=True)
+class CustomField:
+    """A GetResponse custom field definition (§3.4)."""
+
+    field_id: str
+    name: str
+    value_type: str
+    field_format: str
+    values: tuple[str, ...] = ()
+
+    @classmethod
+    def from_api(cls, item: Mapping[str, t.Any]) -> CustomField:
+        """Accept both the current (`type`+`format`) and the legacy (`type`=format) shape."""
+        kind = str(item.get("type") or "string")
+        field_format = str(item.get("format") or item.get("fieldType") or "text")
+        value_type = str(item.get("valueType") or kind)
+        if kind in {"text", "textarea", "radio", "checkbox", "single_select", "multi_select"}:
+            field_format, value_type = kind, str(item.get("valueType") or "string")
+        return cls(
+            field_id=str(item["customFieldId"]),
+            name=str(item["name"]),
+            value_type=value_type,
+            field_format=field_format,
+            values=tuple(str(v) for v in item.get("values") or ()),
+        )
+
+
+@dataclass(slots=True)
+class Contact:
+    """One contact as read from a record, before names are resolved to ids."""
+
+    email: str
+    campaign: str | None = None
+    campaign_is_name: bool = False
+    fields: dict[str, t.Any] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+    custom: dict[str, t.Any] = field(default_factory=dict)
+    custom_ids: dict[str, list[str]] = field(default_factory=dict)
+
+
+def read_contact(
+    record: Mapping[str, t.Any],
+    *,
+    campaign_property: str = "campaign_id",
+    custom_field_mapping: Mapping[str, str] | None = None,
+) -> Contact:
+    """A Contact from a flat record or from the tap's own `contacts`/`contact_details` shape."""
+    email = str(record.get("email") or "").strip()
+    if not email:
+        msg = "missing required property 'email'"
+        raise RejectError(msg)
+    if not EMAIL.match(email):
+        msg = "invalid email address"
+        raise RejectError(msg)
+    contact = Contact(email=email)
+    _read_campaign(record, campaign_property, contact)
+    for key, api_name in CONTACT_PROPERTIES.items():
+        if key != "email" and record.get(key) is not None:
+            contact.fields[api_name] = record[key]
+    contact.tags = _tag_refs(record.get("tags"))
+    for value in record.get("customFieldValues") or ():
+        # The tap's shape: values are already GetResponse's string arrays.
+        contact.custom_ids[str(value["customFieldId"])] = [
+            str(v) for v in value.get("value") or value.get("values") or []
+        ]
+    mapping = dict(custom_field_mapping or {})
+    for key, value in record.items():
+        if key in mapping:
+            contact.custom[mapping[key]] = value
+        elif key not in RESERVED and key != campaign_property and not key.startswith("_sdc_"):
+            contact.custom[key] = value
+    return contact
+
+
+def _read_campaign(record: Mapping[str, t.Any], campaign_property: str, contact: Contact) -> None:
+    nested = record.get("campaign")
+    if record.get(campaign_property):
+        contact.campaign = str(record[campaign_property])
+    elif isinstance(nested, dict) and nested.get("campaignId"):
+        contact.campaign = str(nested["campaignId"])
+    elif record.get("campaign_name"):
+        contact.campaign, contact.campaign_is_name = str(record["campaign_name"]), True
+
+
+def _tag_refs(tags: t.Any) -> list[str]:  # noqa: ANN401 - any JSON value
+    """Tag names or ids from a list of strings, a comma string or the tap's tag objects."""
+    if not tags:
+        return []
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    refs = []
+    for tag in tags:
+        ref = tag.get("tagId") or tag.get("name") if isinstance(tag, dict) else tag
+        if ref and str(ref).strip():
+            refs.append(str(ref).strip())
+    return refs
+
+
+def field_values(custom_field: CustomField, value: t.Any) -> list[str]:  # noqa: ANN401
+    """GetResponse's string-array form of `value`; RejectError when it cannot fit the field."""
+    values = value if isinstance(value, list) else [value]
+    values = [v for v in values if v is not None and v != ""]
+    if len(values) > 1 and custom_field.field_format not in MULTI_VALUE_FORMATS:
+        msg = f"custom field '{custom_field.name}' takes one value, got {len(values)}"
+        raise RejectError(msg)
+    converted = []
+    for item in values:
+        if custom_field.value_type == "number":
+            converted.append(_number(custom_field, item))
+        elif custom_field.value_type == "date":
+            converted.append(_moment(custom_field, item).date().isoformat())
+        elif custom_field.value_type == "datetime":
+            converted.append(_moment(custom_field, item).strftime("%Y-%m-%dT%H:%M:%S+0000"))
+        elif isinstance(item, bool):
+            converted.append("true" if item else "false")
+        else:
+            converted.append(str(item))
+    if custom_field.values and custom_field.field_format in {
+        "radio",
+        "single_select",
+        "multi_select",
+        "checkbox",
+    }:
+        unknown = [v for v in converted if v not in custom_field.values]
+        if unknown:
+            msg = f"custom field '{custom_field.name}' does not allow {unknown[0]!r}"
+            raise RejectError(msg)
+    return converted
+
+
+def _number(custom_field: CustomField, item: t.Any) -> str:  # noqa: ANN401
+    if isinstance(item, bool):
+        msg = f"custom field '{custom_field.name}' needs a number, got a boolean"
+        raise RejectError(msg)
+    try:
+        number = Decimal(str(item).strip())
+    except InvalidOperation:
+        msg = f"custom field '{custom_field.name}' needs a number, got {item!r}"
+        raise RejectError(msg) from None
+    if not number.is_finite():
+        msg = f"custom field '{custom_field.name}' needs a finite number"
+        raise RejectError(msg)
+    return str(number.normalize()) if number != number.to_integral() else str(int(number))
+
+
+def _moment(custom_field: CustomField, item: t.Any) -> dt.datetime:  # noqa: ANN401
+    if isinstance(item, dt.datetime):
+        moment = item
+    elif isinstance(item, dt.date):
+        moment = dt.datetime(item.year, item.month, item.day, tzinfo=dt.UTC)
+    else:
+        text = str(item).strip().replace("Z", "+00:00")
+        try:
+            moment = dt.datetime.fromisoformat(text)
+        except ValueError:
+            kind = custom_field.value_type
+            msg = f"custom field '{custom_field.name}' needs a {kind}, got {item!r}"
+            raise RejectError(msg) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+def batch_contact(
+    contact: Contact, tag_ids: list[str], custom: dict[str, list[str]]
+) -> dict[str, t.Any]:
+    """One contact of a `POST /contacts/batch` body; its tags take the `{"ids": []}` shape (§4.2)."""
+    payload: dict[str, t.Any] = {"email": contact.email}
+    for key in ("name", "dayOfCycle", "scoring", "ipAddress"):
+        if key in contact.fields:
+            value = contact.fields[key]
+            payload[key] = str(value) if key == "dayOfCycle" else value
+    if tag_ids:
+        payload["tags"] = {"ids": tag_ids}
+    if custom:
+        payload["customFieldValues"] = [
+            {"customFieldId": field_id, "value": values} for field_id, values in custom.items()
+        ]
+    return payload
+
+
+def mask_email(email: str) -> str:
+    """`***@example.org`: enough to find a domain-wide problem, not enough to identify anyone."""
+    return f"***@{email.rpartition('@')[2]}" if "@" in email else "***"

@@ -1,0 +1,88 @@
+"""ContactsSink: every stream carries contacts; records become prepared contacts per list."""
+
+from __future__ import annotations
+
+import typing as t
+
+from singer_sdk.sinks import BatchSink
+from typing_extensions import override
+
+from target_getresponse.loader import BATCH_SIZE, Prepared
+from target_getresponse.mapping import RejectError, field_values, read_contact
+
+if t.TYPE_CHECKING:
+    from target_getresponse.target import TargetGetResponse
+
+
+class ContactsSink(BatchSink):
+    """Validates and resolves each record, then loads up to 1000 contacts at a time."""
+
+    MAX_SIZE_DEFAULT = BATCH_SIZE
+
+    def __init__(self, target: TargetGetResponse, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
+        """Keep the target: it holds the run-wide directory, loader and tally."""
+        super().__init__(target, *args, **kwargs)
+        self.run = target
+
+    @override
+    def process_record(self, record: dict[str, t.Any], context: dict[str, t.Any]) -> None:
+        self.run.tally.received += 1
+        try:
+            prepared = self.prepare(record)
+        except RejectError as error:
+            self.run.reject_record(self.stream_name, record, str(error), None, self.key_properties)
+            return
+        campaign_id = prepared.contact.campaign or ""
+        # Duplicate emails within a batch: the last record wins (issue: merged before sending).
+        contacts = context.setdefault("contacts", {})
+        key = (campaign_id, prepared.contact.email.lower())
+        if key in contacts:
+            self.tally_duplicate_merged()
+        contacts[key] = prepared
+
+    def prepare(self, record: dict[str, t.Any]) -> Prepared:
+        """Read, validate and resolve one record; RejectError says why it cannot be loaded."""
+        config = self.config
+        contact = read_contact(
+            record,
+            campaign_property=config.get("campaign_property") or "campaign_id",
+            custom_field_mapping=config.get("custom_field_mapping"),
+        )
+        directory = self.run.directory
+        if contact.campaign is None:
+            if not config.get("campaign_id"):
+                msg = "record names no list and no default `campaign_id` is configured"
+                raise RejectError(msg)
+            contact.campaign = str(config["campaign_id"])
+        contact.campaign = directory.campaign_id(contact.campaign, is_name=contact.campaign_is_name)
+        prepared = Prepared(contact=contact, stream=self.stream_name, record=record)
+        for ref in contact.tags:
+            prepared.tag_ids.append(directory.tag_id(ref))
+            prepared.tag_names.append(directory.tag_name(prepared.tag_ids[-1]) or ref)
+        properties = self.schema.get("properties", {})
+        for ref, value in contact.custom.items():
+            custom_field = directory.custom_field(ref, properties.get(ref))
+            if custom_field is None:
+                continue  # not a custom field of this account: other columns are ignored
+            values = field_values(custom_field, value)
+            if values:
+                prepared.custom[custom_field.field_id] = values
+                prepared.custom_names[custom_field.name] = values
+        for field_id, values in contact.custom_ids.items():
+            custom_field = directory.fields_by_id.get(field_id) or directory.fields_by_name.get(
+                field_id
+            )
+            if custom_field is None:
+                msg = f"custom field {field_id!r} does not exist in this account"
+                raise RejectError(msg)
+            prepared.custom[custom_field.field_id] = field_values(custom_field, values)
+            prepared.custom_names[custom_field.name] = prepared.custom[custom_field.field_id]
+        return prepared
+
+    @override
+    def process_batch(self, context: dict[str, t.Any]) -> None:
+        by_list: dict[str, list[Prepared]] = {}
+        for (campaign_id, _), prepared in context.get("contacts", {}).items():
+            by_list.setdefault(campaign_id, []).append(prepared)
+        for campaign_id, contacts in by_list.items():
+            self.run.loader.load(campaign_id, contacts)

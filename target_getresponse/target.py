@@ -1,0 +1,213 @@
+"""TargetGetResponse: settings, the run-wide directory and loader, and the end-of-run summary."""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+from functools import cached_property
+
+from singer_sdk import Target
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from typing_extensions import override
+
+from tap_getresponse.api import (
+    CONNECTION_SETTINGS,
+    ConfigError,
+    GetResponseClient,
+    check_connection_settings,
+)
+from target_getresponse.accounting import Rejects, Tally
+from target_getresponse.directory import Directory
+from target_getresponse.loader import ContactLoader
+from target_getresponse.mapping import mask_email
+from target_getresponse.sinks import ContactsSink
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+
+TARGET_SETTINGS = th.PropertiesList(
+    th.Property(
+        "campaign_id",
+        th.StringType,
+        description="Default list (campaign id) for records that name none.",
+    ),
+    th.Property(
+        "campaign_property",
+        th.StringType,
+        default="campaign_id",
+        description="Record property naming a record's own list by id (`campaign_name` for a "
+        "list name also works).",
+    ),
+    th.Property(
+        "custom_field_mapping",
+        th.ObjectType(additional_properties=th.StringType),
+        description="Record property -> custom field name or id; overrides matching by name.",
+    ),
+    th.Property(
+        "create_missing_tags",
+        th.BooleanType,
+        default=True,
+        description="Create tags named in records that the account does not have yet.",
+    ),
+    th.Property(
+        "create_missing_custom_fields",
+        th.BooleanType,
+        default=False,
+        description="Create a custom field for every other record property (type from its "
+        "JSON schema) instead of ignoring properties that match no custom field.",
+    ),
+    th.Property(
+        "load_method",
+        th.StringType(allowed_values=["add", "upsert"]),
+        default="add",
+        description="`add`: batch-add new contacts, leave existing ones as they are. `upsert`: "
+        "also update existing contacts' name, custom field values and tags.",
+    ),
+    th.Property(
+        "rejects_file",
+        th.StringType,
+        default="output/getresponse-rejects.jsonl",
+        description="JSON-lines file listing every refused record and why.",
+    ),
+    th.Property(
+        "rejects_include_records",
+        th.BooleanType,
+        default=False,
+        description="Write whole records to the rejects file (emails are masked otherwise).",
+    ),
+    th.Property(
+        "fail_on_reject",
+        th.BooleanType,
+        default=False,
+        description="Exit non-zero at the end when any record was rejected.",
+    ),
+    th.Property(
+        "verify",
+        th.BooleanType,
+        default=False,
+        description="After loading, check that every added contact became visible; report "
+        "the ones GetResponse refused silently after accepting them (202).",
+    ),
+    th.Property(
+        "verify_timeout_seconds",
+        th.IntegerType(minimum=0),
+        default=300,
+        description="How long `verify` waits for added contacts to become visible.",
+    ),
+    th.Property(
+        "dry_run",
+        th.BooleanType,
+        default=False,
+        description="Validate and resolve every record and report, without writing anything.",
+    ),
+)
+
+
+class TargetGetResponse(Target):
+    """Singer target that batch-adds contacts to GetResponse lists."""
+
+    name = "target-getresponse"
+    package_name = "tap-getresponse"
+    config_jsonschema = th.PropertiesList(
+        *CONNECTION_SETTINGS.wrapped.values(),
+        *TARGET_SETTINGS.wrapped.values(),
+    ).to_dict()
+    default_sink_class = ContactsSink
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        try:
+            for warning in check_connection_settings(self.config):
+                self.logger.warning(warning)
+        except ConfigError as error:
+            if raise_errors:
+                raise ConfigValidationError(str(error), errors=[str(error)]) from None
+            errors.append(str(error))
+        return errors
+
+    @cached_property
+    def api(self) -> GetResponseClient:
+        """The shared HTTP client (governor, retries, auth)."""
+        return GetResponseClient.from_config(self.config, logger=self.logger)
+
+    @cached_property
+    def tally(self) -> Tally:
+        """This run's counters."""
+        return Tally()
+
+    @cached_property
+    def rejects(self) -> Rejects:
+        """The rejects file."""
+        return Rejects(
+            self.config.get("rejects_file") or "output/getresponse-rejects.jsonl",
+            include_records=bool(self.config.get("rejects_include_records")),
+        )
+
+    @cached_property
+    def directory(self) -> Directory:
+        """Lists, custom fields and tags, read on the first record."""
+        return Directory(
+            self.api,
+            create_missing_tags=self.config.get("create_missing_tags", True),
+            create_missing_custom_fields=bool(self.config.get("create_missing_custom_fields")),
+            dry_run=bool(self.config.get("dry_run")),
+        )
+
+    @cached_property
+    def loader(self) -> ContactLoader:
+        """Sends contacts list by list."""
+        return ContactLoader(
+            self.api,
+            self.tally,
+            lambda prepared, reason, code: self.reject_record(
+                prepared.stream, prepared.record, reason, code, ()
+            ),
+            load_method=self.config.get("load_method") or "add",
+            dry_run=bool(self.config.get("dry_run")),
+            parallel=self.api.max_parallel_requests,
+        )
+
+    def reject_record(
+        self,
+        stream: str,
+        record: Mapping[str, t.Any],
+        reason: str,
+        code: int | None,
+        key_properties: Sequence[str],
+    ) -> None:
+        """Count and write one refused record; the run goes on."""
+        email = str(record.get("email") or "") or None
+        self.tally.rejected += 1
+        self.rejects.add(
+            stream=stream,
+            record=record,
+            email=email,
+            reason=reason,
+            code=code,
+            key_properties=key_properties,
+        )
+        who = mask_email(email) if email else "a record"
+        self.logger.warning("Rejected %s from stream '%s': %s", who, stream, reason)
+
+    @override
+    def process_endofpipe(self) -> None:
+        super().process_endofpipe()
+        if self.config.get("verify") and not self.config.get("dry_run"):
+            self.loader.verify(float(self.config.get("verify_timeout_seconds", 300)))
+        self.tally.api_calls = self.api.governor.stats.calls if "api" in self.__dict__ else 0
+        prefix = "Dry run: " if self.config.get("dry_run") else ""
+        self.logger.info("%starget-getresponse summary: %s", prefix, self.tally.summary())
+        if self.tally.rejected and self.config.get("fail_on_reject"):
+            self.logger.error(
+                "%d records rejected (see %s) and fail_on_reject is set",
+                self.tally.rejected,
+                self.rejects.path,
+            )
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    TargetGetResponse.cli()
