@@ -44,6 +44,7 @@ _GEO = (
 )
 _SEEDED_EMAIL = re.compile(r"^[a-z]+\.[a-z]+\.(\d+)@[a-z.]+$")
 
+_SLICES = {2: 0, 3: 16, 4: 32, 6: 48}
 CONTACT_CODEC = IdCodec(width=5, multiplier=1_000_003, offset=4_321_987)
 
 
@@ -78,6 +79,9 @@ class ContactStore:
             "H", rng.choices(range(len(campaign_ids)), weights=campaign_weights, k=count)
         )
         self.origin = array("B", rng.choices(range(len(ORIGINS)), weights=_ORIGIN_WEIGHTS, k=count))
+        # Two random words per row feed the hot-path fields (names, e-mail, scoring, ...).
+        self.bits1 = array("Q", [rng.getrandbits(64) for _ in range(count)])
+        self.bits2 = array("Q", [rng.getrandbits(64) for _ in range(count)])
         self.alive = bytearray(b"\x01") * count
         self.seeded = count
         self.deleted = 0
@@ -108,6 +112,11 @@ class ContactStore:
         return row
 
     def _h(self, row: int, salt: int) -> int:
+        """Deterministic per-row bits: salt 1-4 and 6 from the seeded words, others hashed."""
+        if salt == 1:
+            return self.bits1[row]
+        if salt in _SLICES:
+            return (self.bits2[row] >> _SLICES[salt]) & 0xFFFF
         return mix(self.seed, row, salt)
 
     # ---- field accessors ------------------------------------------------------------------
@@ -118,8 +127,8 @@ class ContactStore:
             return str(over["email"])
         h = self._h(row, 1)
         first = _FIRST[h % len(_FIRST)].lower()
-        last = _LAST[(h >> 8) % len(_LAST)].lower()
-        return f"{first}.{last}.{row}@{_DOMAINS[(h >> 16) % len(_DOMAINS)]}"
+        last = _LAST[(h >> 16) % len(_LAST)].lower()
+        return f"{first}.{last}.{row}@{_DOMAINS[(h >> 32) % len(_DOMAINS)]}"
 
     def name(self, row: int) -> str | None:
         """Return the name of a row."""
@@ -127,7 +136,7 @@ class ContactStore:
         if over is not None and "name" in over:
             return over["name"]  # type: ignore[no-any-return]
         h = self._h(row, 1)
-        return f"{_FIRST[h % len(_FIRST)]} {_LAST[(h >> 8) % len(_LAST)]}"
+        return f"{_FIRST[h % len(_FIRST)]} {_LAST[(h >> 16) % len(_LAST)]}"
 
     def _field(self, row: int, key: str, default: Any) -> Any:
         over = self.over.get(row)
@@ -315,6 +324,8 @@ class ContactStore:
         self.campaign.append(campaign_idx)
         self.origin.append(ORIGINS.index(origin) if origin in ORIGINS else ORIGINS.index("api"))
         self.alive.append(1)
+        self.bits1.append(0)
+        self.bits2.append(0)
         over: dict[str, Any] = {
             "email": email,
             "name": None,

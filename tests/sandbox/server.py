@@ -272,7 +272,7 @@ class Sandbox:
     def start(self) -> Self:
         """Bind and serve in a daemon thread."""
         handler = type("BoundHandler", (_Handler,), {"sandbox": self})
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        server = _Server(("127.0.0.1", self.port), handler)
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
@@ -429,6 +429,14 @@ class Sandbox:
                 "refresh_token": new_refresh,
             },
         )
+
+
+class _Server(ThreadingHTTPServer):
+    """A threading server with a deep accept queue (simultaneous connects are not delayed)."""
+
+    request_queue_size = 128
+    daemon_threads = True
+    allow_reuse_address = True
 
 
 class _Handler(BaseHTTPRequestHandler):

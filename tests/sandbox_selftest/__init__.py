@@ -1,0 +1,1 @@
+"""Self-tests of the GetResponse sandbox (tests/sandbox), through plain HTTP requests."""
