@@ -422,7 +422,7 @@ def seed(store: DataStore) -> None:  # noqa: C901, PLR0912, PLR0915 - one block 
     cols["webinars"] = []
     for i, created in enumerate(sorted(seeded_time(store) for _ in range(sc.webinars))):
         wid = store.new_id(4)
-        starts = created + rng.randint(86400, 30 * 86400)
+        starts = min(created + rng.randint(86400, 30 * 86400), SEED_END)
         cols["webinars"].append(
             {
                 "webinarId": wid,
@@ -478,7 +478,7 @@ def seed(store: DataStore) -> None:  # noqa: C901, PLR0912, PLR0915 - one block 
                 "modifiedOn": fmt_ts(modified),
                 "type": "sms" if i % 3 else "draft",
                 "sendOn": {
-                    "date": fmt_ts_naive(modified + 3600),
+                    "date": fmt_ts_naive(min(modified + 3600, SEED_END)),
                     "timeZone": {
                         "timeZoneId": 282,
                         "timeZoneName": "Europe/Warsaw",

@@ -76,6 +76,7 @@ class LoggedRequest:
     finished: float | None = None
     dropped: bool = False
     user_agent: str | None = None
+    content_type: str | None = None
 
 
 @dataclass
@@ -115,16 +116,17 @@ class Faults:
             self._faults.clear()
 
     def take(self, kind: str, method: str, path: str) -> _Fault | None:
-        """Consume one matching fault of `kind`, if any."""
+        """Consume one matching fault of `kind`, if any (paths with or without `/v3`)."""
         with self._lock:
             for fault in self._faults:
                 if fault.kind != kind or fault.remaining <= 0:
                     continue
                 if kind == "after" and method != "POST":
                     continue
-                if fault.path is not None and not (
-                    path == fault.path or fnmatch.fnmatchcase(path, fault.path)
-                ):
+                wanted = fault.path
+                if wanted is not None and wanted.startswith(API_PREFIX + "/"):
+                    wanted = wanted[len(API_PREFIX) :]
+                if wanted is not None and not (path == wanted or fnmatch.fnmatchcase(path, wanted)):
                     continue
                 fault.remaining -= 1
                 if fault.remaining == 0:
@@ -275,7 +277,9 @@ class Sandbox:
         server = _Server(("127.0.0.1", self.port), handler)
         server.daemon_threads = True
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="sandbox", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.05,), name="sandbox", daemon=True
+        )
         self._thread.start()
         self._ticking.clear()
         ticker = threading.Thread(target=self._tick, name="sandbox-queue", daemon=True)
@@ -503,6 +507,7 @@ class _Handler(BaseHTTPRequestHandler):
                 raw_path=raw_path,
                 started=started,
                 user_agent=self.headers.get("User-Agent"),
+                content_type=self.headers.get("Content-Type"),
             )
             # Redact client secrets of token requests from the log body.
             if rel == "/token" and isinstance(body, dict) and "refresh_token" in body:
