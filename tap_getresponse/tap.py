@@ -144,6 +144,27 @@ class TapGetResponse(Tap):
 
     @override
     @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: t.Any = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        """Sync; an API error ends the run with one line naming the request, and exit code 1."""
+        try:
+            super().invoke(
+                about=about, about_format=about_format, config=config, state=state, catalog=catalog
+            )
+        except GetResponseAPIError as error:
+            # The message is GetResponse's own, with the request and code; credentials redacted.
+            cls.logger.error("Sync failed: %s", error)  # noqa: TRY400 - the traceback adds nothing
+            sys.exit(1)
+
+    @override
+    @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         """`--test`: one cheap call that says in plain words whether URL, auth and domain work."""
         if value != "all":

@@ -7,10 +7,13 @@ import copy
 import io
 import json
 import socket
+import subprocess
+import sys
 import time
 import typing as t
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -137,6 +140,65 @@ class _Stdout(io.TextIOBase):
                 self.records += 1
             self.lines.append(line)
         return len(text)
+
+
+TAP = str(Path(sys.executable).parent / "tap-getresponse")
+
+
+@dataclass
+class CliRun:
+    """A finished `tap-getresponse` process."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def result(self) -> SyncResult:
+        """Its Singer messages."""
+        return SyncResult([json.loads(line) for line in self.stdout.splitlines() if line])
+
+
+def catalog_for(config_file: Path, streams: Iterable[str]) -> dict[str, t.Any]:
+    """The discovered catalog with only `streams` selected."""
+    found = subprocess.run(
+        [TAP, "--config", str(config_file), "--discover"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    catalog: dict[str, t.Any] = json.loads(found.stdout)
+    wanted = set(streams)
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if not item["breadcrumb"]:
+                item["metadata"]["selected"] = entry["tap_stream_id"] in wanted
+    return catalog
+
+
+def write_json(path: Path, value: t.Any) -> Path:
+    """Write `value` as JSON to `path`; return the path."""
+    path.write_text(json.dumps(value), encoding="utf-8")
+    return path
+
+
+def run_cli(
+    tmp: Path,
+    config: dict[str, t.Any],
+    *,
+    streams: Iterable[str] | None = None,
+    state: dict[str, t.Any] | None = None,
+    args: Iterable[str] = (),
+) -> CliRun:
+    """Run the installed `tap-getresponse` (real governor) and wait for it."""
+    command = [TAP, "--config", str(write_json(tmp / "config.json", config)), *args]
+    if streams is not None:
+        catalog = catalog_for(tmp / "config.json", streams)
+        command += ["--catalog", str(write_json(tmp / "catalog.json", catalog))]
+    if state is not None:
+        command += ["--state", str(write_json(tmp / "state.json", state))]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    return CliRun(done.returncode, done.stdout, done.stderr)
 
 
 @pytest.fixture
