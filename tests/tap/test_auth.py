@@ -50,7 +50,7 @@ def test_oauth_refresh_when_the_token_expires_mid_run(make_sandbox):
     sb = make_sandbox(scale=SCALE, oauth=app)
     seen = {"calls": 0}
 
-    def expire_once(request):
+    def expire_once(_request):
         seen["calls"] += 1
         if seen["calls"] == 25:
             sb.expire_access_tokens()
