@@ -165,7 +165,7 @@ def field_values(custom_field: CustomField, value: t.Any) -> list[str]:  # noqa:
         elif custom_field.value_type == "date":
             converted.append(_moment(custom_field, item).date().isoformat())
         elif custom_field.value_type == "datetime":
-            converted.append(_moment(custom_field, item).strftime("%Y-%m-%dT%H:%M:%S+0000"))
+            converted.append(_moment(custom_field, item).strftime("%Y-%m-%d %H:%M:%S"))
         elif isinstance(item, bool):
             converted.append("true" if item else "false")
         else:
@@ -219,7 +219,7 @@ def _moment(custom_field: CustomField, item: t.Any) -> dt.datetime:  # noqa: ANN
 def batch_contact(
     contact: Contact, tag_ids: list[str], custom: dict[str, list[str]]
 ) -> dict[str, t.Any]:
-    """One contact of a `POST /contacts/batch` body; its tags take the `{"ids": []}` shape (§4.2)."""
+    """One contact of a `POST /contacts/batch` body (tags take the `{"ids": []}` shape, §4.2)."""
     payload: dict[str, t.Any] = {"email": contact.email}
     for key in ("name", "dayOfCycle", "scoring", "ipAddress"):
         if key in contact.fields:

@@ -1,0 +1,202 @@
+"""target-getresponse end to end through the sandbox: loads, rejects, reruns, limits, faults."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import re
+import subprocess
+
+from tests.conftest import GENEROUS_LIMITS
+from tests.sandbox import Limits, Scale
+from tests.target.conftest import TARGET, customer, rejects, singer_lines
+
+FEW = Scale(contacts=20)
+# The batch endpoint's own limits as documented, on an otherwise generous sandbox.
+DOCUMENTED_BATCH = Limits(
+    frame_calls=10_000_000,
+    per_second=1_000_000,
+    batch_per_second=1,
+    batch_per_frame=80,
+    reject_over_concurrency=False,
+)
+
+
+def on_list(sb, campaign_id: str, emails) -> dict[str, int]:
+    return {email: len(sb.data.contacts.find(email, campaign_id)) for email in emails}
+
+
+def test_contacts_land_with_custom_fields_and_tags(make_sandbox, run_target) -> None:
+    sb = make_sandbox(scale=FEW)
+    campaign = sb.data.campaigns[0]["campaignId"]
+    records = [customer(i, birthday=f"1990-01-0{1 + i % 9}") for i in range(25)]
+    run = run_target(sb, singer_lines(records))
+    assert run.returncode == 0, run.stderr
+    assert run.summary["added"] == 25
+    assert run.summary["rejected"] == 0
+    contact = sb.data.contacts.find("customer3@shop.example.org", campaign)[0]
+    values = {value["name"]: value["value"] for value in contact["customFieldValues"]}
+    assert values["customer_tier"] == ["gold"]
+    assert values["lifetime_value"] == ["31.5"]
+    assert values["birthday"] == ["1990-01-04"]
+    assert {tag["name"] for tag in contact["tags"]} == {"vip"}
+    assert any(tag["name"] == "new_customers" for tag in sb.data.tags)  # created on the way
+
+
+def test_ten_thousand_contacts_land_exactly_within_batch_limits(make_sandbox, run_target) -> None:
+    sb = make_sandbox(scale=FEW, limits=DOCUMENTED_BATCH)
+    campaign = sb.data.campaigns[1]["campaignId"]
+    records = [customer(i) for i in range(10_000)]
+    run = run_target(sb, singer_lines(records), campaign_id=campaign)
+    assert run.returncode == 0, run.stderr
+    assert run.summary["added"] == 10_000
+    batches = [entry for entry in sb.log if entry.path == "/contacts/batch"]
+    assert len(batches) == 10
+    assert all(len(entry.body["contacts"]) <= 1000 for entry in batches)
+    assert all(entry.status == 202 for entry in batches)
+    assert all(b.started - a.started >= 0.95 for a, b in itertools.pairwise(batches))
+    counts = on_list(sb, campaign, (r["email"] for r in records))
+    assert set(counts.values()) == {1}
+
+
+def test_invalid_records_go_to_rejects_and_the_rest_load(make_sandbox, run_target, tmp_path):
+    sb = make_sandbox(scale=FEW)
+    records = [customer(i) for i in range(5)]
+    records += [
+        {"email": "not-an-email", "name": "x"},
+        {"name": "no email"},
+        customer(7, lifetime_value="a lot"),
+        customer(8, interests=["sport", "knitting"]),
+        customer(9, campaign_id="no-such-list"),
+    ]
+    run = run_target(sb, singer_lines(records))
+    assert run.returncode == 0, run.stderr
+    assert run.summary["added"] == 5
+    assert run.summary["rejected"] == 5
+    lines = rejects(tmp_path)
+    assert len(lines) == 5
+    reasons = " | ".join(line["reason"] for line in lines)
+    assert "invalid email" in reasons
+    assert "lifetime_value" in reasons
+    assert "knitting" in reasons
+    assert "no-such-list" in reasons
+    # Emails are masked unless rejects_include_records is set; no full email in logs either.
+    assert not re.search(r"customer\d+@", json.dumps(lines))
+    assert "customer7@" not in run.stderr
+
+
+def test_fail_on_reject_makes_the_exit_non_zero(make_sandbox, run_target) -> None:
+    sb = make_sandbox(scale=FEW)
+    run = run_target(sb, singer_lines([customer(1), {"email": "bad"}]), fail_on_reject=True)
+    assert run.returncode != 0
+    assert run.summary["added"] == 1
+
+
+def test_rerun_is_idempotent(make_sandbox, run_target) -> None:
+    sb = make_sandbox(scale=FEW)
+    campaign = sb.data.campaigns[0]["campaignId"]
+    records = [customer(i) for i in range(40)]
+    first = run_target(sb, singer_lines(records))
+    second = run_target(sb, singer_lines(records))
+    assert first.returncode == second.returncode == 0
+    assert second.summary["existing"] == 40
+    assert second.summary["added"] == 0
+    assert set(on_list(sb, campaign, (r["email"] for r in records)).values()) == {1}
+
+
+def test_duplicate_emails_in_one_run_are_merged_last_wins(make_sandbox, run_target) -> None:
+    sb = make_sandbox(scale=FEW)
+    campaign = sb.data.campaigns[0]["campaignId"]
+    records = [customer(1, name="First"), customer(1, name="Second")]
+    run = run_target(sb, singer_lines(records))
+    assert run.summary["added"] == 1
+    [contact] = sb.data.contacts.find("customer1@shop.example.org", campaign)
+    assert contact["name"] == "Second"
+
+
+def test_upsert_updates_existing_contacts(make_sandbox, run_target) -> None:
+    sb = make_sandbox(scale=FEW)
+    campaign = sb.data.campaigns[0]["campaignId"]
+    run_target(sb, singer_lines([customer(i) for i in range(6)]))
+    changed = [customer(i, name=f"Renamed {i}", customer_tier="platinum") for i in range(6)]
+    changed.append(customer(99))
+    run = run_target(sb, singer_lines(changed), load_method="upsert")
+    assert run.returncode == 0, run.stderr
+    assert run.summary["updated"] == 6
+    assert run.summary["added"] == 1
+    contact = sb.data.contacts.find("customer2@shop.example.org", campaign)[0]
+    assert contact["name"] == "Renamed 2"
+    values = {value["name"]: value["value"] for value in contact["customFieldValues"]}
+    assert values["customer_tier"] == ["platinum"]
+
+
+def test_dry_run_writes_nothing(make_sandbox, run_target) -> None:
+    sb = make_sandbox(scale=FEW)
+    run = run_target(sb, singer_lines([customer(i) for i in range(5)]), dry_run=True)
+    assert run.returncode == 0, run.stderr
+    assert "Dry run" in run.stderr
+    assert not [entry for entry in sb.log if entry.method == "POST"]
+
+
+def test_429_storms_and_5xx_lose_and_duplicate_nothing(make_sandbox, run_target) -> None:
+    sb = make_sandbox(scale=FEW, limits=Limits(per_second=3, reject_over_concurrency=False))
+    campaign = sb.data.campaigns[0]["campaignId"]
+    sb.faults.fail_next(2, status=503, path="/contacts/batch")
+    sb.faults.fail_after_apply_next(1, path="/contacts/batch")  # applied, then answered 500
+    records = [customer(i) for i in range(1500)]
+    run = run_target(sb, singer_lines(records))
+    assert run.returncode == 0, run.stderr
+    assert set(on_list(sb, campaign, (r["email"] for r in records)).values()) == {1}
+    assert any(entry.status == 429 for entry in sb.log)
+
+
+def test_state_is_not_emitted_when_the_batch_was_not_accepted(make_sandbox, run_target) -> None:
+    sb = make_sandbox(scale=FEW)
+    sb.faults.fail_next(1, status=403, path="/contacts/batch")
+    run = run_target(sb, singer_lines([customer(i) for i in range(3)]))
+    assert run.returncode != 0
+    assert run.states == []
+
+
+def test_killed_mid_run_then_rerun_loads_everything_once(make_sandbox, run_target, tmp_path):
+    sb = make_sandbox(scale=FEW, limits=DOCUMENTED_BATCH)
+    campaign = sb.data.campaigns[0]["campaignId"]
+    records = [customer(i) for i in range(4000)]
+    config = tmp_path / "kill.json"
+    config.write_text(
+        json.dumps({"api_url": sb.url, "api_key": sb.api_key, "campaign_id": campaign})
+    )
+    process = subprocess.Popen(
+        [TARGET, "--config", str(config)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdin is not None
+    process.stdin.write(singer_lines(records))
+    process.stdin.flush()
+    while not any(entry.path == "/contacts/batch" for entry in sb.log):
+        process.poll()
+        assert process.returncode is None
+    process.kill()
+    process.wait()
+    with contextlib.suppress(BrokenPipeError):
+        process.stdin.close()
+    partial = sum(on_list(sb, campaign, (r["email"] for r in records)).values())
+    assert 0 < partial < 4000
+    run = run_target(sb, singer_lines(records))
+    assert run.returncode == 0, run.stderr
+    assert set(on_list(sb, campaign, (r["email"] for r in records)).values()) == {1}
+
+
+def test_no_secret_in_output(make_sandbox, run_target) -> None:
+    sb = make_sandbox(scale=FEW, api_key="very-secret-key-123")
+    run = run_target(sb, singer_lines([customer(1)]))
+    assert run.returncode == 0, run.stderr
+    assert "very-secret-key-123" not in run.stdout + run.stderr
+
+
+def test_generous_limits_default_is_not_used_here() -> None:
+    assert GENEROUS_LIMITS.batch_per_second > DOCUMENTED_BATCH.batch_per_second
