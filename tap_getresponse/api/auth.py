@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+import threading
 import typing as t
 
 from singer_sdk.authenticators import (
@@ -14,7 +16,7 @@ from singer_sdk.authenticators import (
 )
 from typing_extensions import override
 
-from tap_getresponse.api.errors import GetResponseAPIError
+from tap_getresponse.api.errors import GetResponseAPIError, json_body, redact
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -24,12 +26,21 @@ if t.TYPE_CHECKING:
 LOGGER = logging.getLogger("getresponse.auth")
 #: Refresh this long before the token's announced expiry, so no request carries a stale token.
 REFRESH_MARGIN_SECONDS = 120
+#: §1.4: access tokens from the refresh grant live 3600-86400 s; assume the shorter.
+DEFAULT_TOKEN_SECONDS = 3600
+TOKEN_TIMEOUT_SECONDS = 60
+HTTP_UNAUTHORIZED = 401
+HTTP_NOT_FOUND = 404
 
 
 class GetResponseOAuthAuthenticator(OAuthAuthenticator):
-    """OAuth 2.0 refresh grant at `<api_url>/token`, client in HTTP Basic auth (§1.4)."""
+    """OAuth 2.0 refresh grant at `<api_url>/token`, client in HTTP Basic auth (§1.4).
 
-    def __init__(
+    Thread-safe: one refresh at a time, and a 401 seen by several threads at once leads to one
+    refresh only (a rotated refresh token would not survive a second, concurrent one).
+    """
+
+    def __init__(  # noqa: PLR0913 - the OAuth app, its token and where to ask
         self,
         *,
         token_url: str,
@@ -37,16 +48,19 @@ class GetResponseOAuthAuthenticator(OAuthAuthenticator):
         client_secret: str,
         refresh_token: str,
         session: requests.Session,
+        logger: logging.Logger | None = None,
     ) -> None:
         """Token requests go through `session`, so they carry X-Domain and obey the governor."""
         super().__init__(
             auth_endpoint=token_url,
             client_id=client_id,
             client_secret=client_secret,
-            default_expiration=3600,
+            default_expiration=DEFAULT_TOKEN_SECONDS,
         )
         self.refresh_token = refresh_token
         self._session = session
+        self._refreshing = threading.RLock()
+        self.logger = logger or LOGGER
 
     @override
     @property
@@ -60,49 +74,105 @@ class GetResponseOAuthAuthenticator(OAuthAuthenticator):
         if not self.expires_in:
             return True
         age = (dt.datetime.now(dt.UTC) - self.last_refreshed).total_seconds()
-        return age < self.expires_in - REFRESH_MARGIN_SECONDS
+        return age < self.expires_in - min(REFRESH_MARGIN_SECONDS, self.expires_in / 2)
 
-    def expire(self) -> None:
-        """Forget the access token, so the next request fetches a new one (after a 401/1014)."""
-        self.access_token = None
+    @override
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        with self._refreshing:
+            if not self.is_token_valid():
+                self.update_access_token()
+            self.auth_headers["Authorization"] = f"Bearer {self.access_token}"
+            request.headers["Authorization"] = self.auth_headers["Authorization"]
+        return request
+
+    def refresh_after_rejection(self, request: requests.PreparedRequest) -> None:
+        """After a 401/1014 "expired": refresh, unless another thread already replaced the token."""
+        with self._refreshing:
+            if request.headers.get("Authorization") == f"Bearer {self.access_token}":
+                self.access_token = None
+            self.authenticate_request(request)
 
     @override
     def update_access_token(self) -> None:
-        LOGGER.info("Requesting a new OAuth access token")
+        self.logger.info("Requesting a new GetResponse OAuth access token")
         requested_at = dt.datetime.now(dt.UTC)
         response = self._session.post(
             self.auth_endpoint,
             data=self.oauth_request_body,
             auth=(self.client_id or "", self.client_secret or ""),
-            timeout=60,
+            timeout=TOKEN_TIMEOUT_SECONDS,
         )
         if not response.ok:
-            error = GetResponseAPIError.from_response(response, self.secrets)
-            msg = (
-                "OAuth token refresh failed; check client_id, client_secret and refresh_token. "
-                f"{error}"
-            )
+            self.handle_error(content=response.text, status_code=response.status_code)
+            raise token_refresh_error(GetResponseAPIError.from_response(response, self.secrets))
+        token = json_body(response)
+        if not isinstance(token, dict) or not token.get("access_token"):
+            msg = "no access_token in the answer of the token endpoint; check `api_url`"
             raise GetResponseAPIError(
-                http_status=error.http_status,
-                code=error.code,
-                message=msg,
+                http_status=response.status_code,
+                code=None,
+                message=f"OAuth token refresh failed: {msg}",
                 method="POST",
-                path=error.path,
+                path="/token",
             )
-        token = response.json()
         self.access_token = str(token["access_token"])
         expires_in = token.get("expires_in") or self._default_expiration
         self.expires_in = int(expires_in) if expires_in else None
         self.last_refreshed = requested_at
         rotated = token.get("refresh_token")
         if rotated and rotated != self.refresh_token:
+            # Rotation is UNCONFIRMED (§1.4); if it happens, the old token may stop working.
             self.refresh_token = str(rotated)
-            LOGGER.info("GetResponse rotated the OAuth refresh token; using the new one this run")
+            self.logger.info(
+                "GetResponse issued a new OAuth refresh token; it is used for the rest of this "
+                "run (store it in `refresh_token` if the old one stops working)",
+            )
+
+    @override
+    def handle_error(self, *, content: str, status_code: int | None) -> None:
+        # The SDK logs the raw body here; GetResponse's may echo a token (§1.4), so only the
+        # status and the redacted message are logged.
+        self.logger.error(
+            "GetResponse refused the OAuth token refresh (HTTP %s): %s",
+            status_code or "?",
+            redact(_message_of(content), self.secrets),
+        )
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """Every credential this authenticator holds, for redaction."""
-        return tuple(s for s in (self.access_token, self.refresh_token, self.client_secret) if s)
+        values = (self.access_token, self.refresh_token, self.client_secret)
+        return tuple(value for value in values if value)
+
+
+def _message_of(content: str) -> str:
+    """GetResponse's `message` from an error body, without quoting anything else of it."""
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return "no GetResponse error body"
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message) if message else "no message"
+
+
+def token_refresh_error(error: GetResponseAPIError) -> GetResponseAPIError:
+    """The token endpoint's refusal, naming the settings to check."""
+    if error.mentions("x-domain"):
+        hint = "check `domain` (MAX token requests need X-Domain)"
+    elif error.http_status == HTTP_UNAUTHORIZED:  # the Basic client credentials
+        hint = "check `client_id` and `client_secret`"
+    elif error.http_status == HTTP_NOT_FOUND:
+        hint = "no token endpoint there: check `api_url`"
+    else:
+        hint = "the `refresh_token` is invalid, expired or already used"
+    return GetResponseAPIError(
+        http_status=error.http_status,
+        code=error.code,
+        message=f"OAuth token refresh failed ({hint}): {error.message}",
+        method="POST",
+        path="/token",
+        context=error.context,
+    )
 
 
 def build_authenticator(
@@ -110,12 +180,13 @@ def build_authenticator(
     *,
     token_url: str,
     token_session: requests.Session,
+    logger: logging.Logger | None = None,
 ) -> APIAuthenticatorBase:
     """The authenticator for the one auth method the (validated) config names."""
     if config.get("api_key"):
         return APIKeyAuthenticator(
             key="X-Auth-Token",
-            value=f"api-key {config['api_key']}",
+            value=f"api-key {config['api_key']}",  # §1.3: the `api-key ` prefix is required
             location="header",
         )
     if config.get("access_token"):
@@ -126,4 +197,5 @@ def build_authenticator(
         client_secret=str(config["client_secret"]),
         refresh_token=str(config["refresh_token"]),
         session=token_session,
+        logger=logger,
     )

@@ -3,35 +3,50 @@
 Every request, the tap's pages and the target's batches alike, goes through the process-wide
 RateGovernor and through one retry policy:
 - 429 (code 1015): wait what the answer names (`Retry-After`, `context.timeToReset` or
-  `X-RateLimit-Reset`, §5.3), then send again, however long that takes; not counted as a retry;
-- 5xx, timeouts and dropped connections: exponential backoff with jitter within a bounded total
-  time. A POST is only re-sent when the caller says re-sending it is harmless (`retry_post`):
-  a POST that got a 5xx may already have been applied;
+  `X-RateLimit-Reset`, §5.3), then send again, however long the frame takes; not a retry;
+- 5xx, timeouts and dropped connections: exponential backoff with full jitter while the retry
+  budget (`max_retry_seconds` of failed attempts and backoff sleeps) lasts. GETs are re-sent;
+  other methods only when the caller passes `retry_post=True`, because a POST that got a 5xx or
+  lost its answer may already have been applied. A request that never left (connection refused,
+  connect timeout) is re-sent whatever its method;
 - 401 code 1014 with OAuth refresh configured: one token refresh, then the request again.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import logging
+import threading
 import time
 import typing as t
+from importlib import metadata
 from urllib.parse import urlsplit
 
 import backoff
 import requests
+from requests.adapters import HTTPAdapter
 from typing_extensions import override
+from urllib3.exceptions import NewConnectionError
 
 from tap_getresponse.api.auth import GetResponseOAuthAuthenticator, build_authenticator
-from tap_getresponse.api.errors import GetResponseAPIError, redact
-from tap_getresponse.api.governor import GOVERNOR, RateGovernor, parse_seconds
+from tap_getresponse.api.check import diagnose, verdict
+from tap_getresponse.api.errors import (
+    ConnectionCheckError,
+    GetResponseAPIError,
+    json_body,
+    redact,
+)
+from tap_getresponse.api.governor import GOVERNOR, MAX_IN_FLIGHT, RateGovernor, parse_seconds
 from tap_getresponse.api.settings import (
-    MAX_IN_FLIGHT,
     RETAIL_API_URL,
     SECRET_SETTINGS,
+    auth_methods,
+    check_connection_settings,
 )
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from singer_sdk.authenticators import APIAuthenticatorBase
 
@@ -40,13 +55,40 @@ HTTP_TOO_MANY_REQUESTS = 429
 HTTP_UNAUTHORIZED = 401
 HTTP_SERVER_ERROR = 500
 AUTH_ERROR_CODE = 1014
-#: When a 429 names no wait at all (§5.3, "Retry-After ... default 5 s fallback").
+#: How long the retries of one request may take in all (failed attempts plus backoff sleeps).
+DEFAULT_RETRY_SECONDS = 180.0
+#: The connection check answers quickly rather than retrying an unreachable URL for minutes.
+CHECK_RETRY_SECONDS = 10.0
+#: The longest single backoff sleep.
+MAX_BACKOFF_SECONDS = 30.0
+#: When a 429 names no wait at all (§5.3, SK-C-G: "default 5 s fallback").
 DEFAULT_THROTTLE_SECONDS = 5.0
+#: A 429 naming "0 seconds" still waits this long, so the loop cannot spin.
+MIN_THROTTLE_SECONDS = 0.5
+#: 429s in a row for one request before it gives up (each one already waited what it named).
+MAX_THROTTLED_ATTEMPTS = 100
+RESENDABLE_METHODS = frozenset({"GET", "HEAD"})
 TRANSIENT_ERRORS = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
     requests.exceptions.ChunkedEncodingError,
 )
+
+
+def default_user_agent() -> str:
+    """`tap-getresponse/<version>`: identifies the connector in GetResponse's logs."""
+    try:
+        return f"tap-getresponse/{metadata.version('tap-getresponse')}"
+    except metadata.PackageNotFoundError:
+        return "tap-getresponse"
+
+
+def never_sent(error: Exception) -> bool:
+    """Whether a request failed before any byte reached the server (so re-sending is harmless)."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    cause = error.args[0] if error.args else None
+    return isinstance(getattr(cause, "reason", None), NewConnectionError)
 
 
 class GetResponseSession(requests.Session):
@@ -56,24 +98,33 @@ class GetResponseSession(requests.Session):
         self,
         *,
         governor: RateGovernor,
-        base_path: str,
-        domain: str | None,
-        user_agent: str,
-        timeout: float,
-        max_retry_seconds: float = 300.0,
+        base_path: str = "",
+        domain: str | None = None,
+        user_agent: str | None = None,
+        timeout: float = 60.0,
+        max_parallel: int = MAX_IN_FLIGHT,
+        max_retry_seconds: float = DEFAULT_RETRY_SECONDS,
+        logger: logging.Logger | None = None,
     ) -> None:
-        """Headers every request needs; `base_path` is stripped to name endpoints for limits."""
+        """Headers every request needs; `base_path` (`/v3`) is cut off to name endpoints."""
         super().__init__()
         self.governor = governor
         self.base_path = base_path.rstrip("/")
         self.timeout = timeout
         self.max_retry_seconds = max_retry_seconds
+        self.logger = logger or LOGGER
         self.oauth: GetResponseOAuthAuthenticator | None = None
         self.secrets: tuple[str, ...] = ()
-        self.headers["User-Agent"] = user_agent
+        self.sleep: Callable[[float], None] = time.sleep
+        # This client's own cap (`max_parallel_requests`), under the governor's process-wide one.
+        self._parallel = threading.BoundedSemaphore(max(1, min(MAX_IN_FLIGHT, max_parallel)))
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=MAX_IN_FLIGHT)
+        self.mount("https://", adapter)
+        self.mount("http://", adapter)
+        self.headers["User-Agent"] = user_agent or default_user_agent()
         self.headers["Accept"] = "application/json"
         if domain:
-            # §1.5: MAX accounts need X-Domain on every request, token requests included.
+            # §1.5: MAX accounts need X-Domain on every request, token requests included (§1.4).
             self.headers["X-Domain"] = domain
 
     def endpoint(self, request: requests.PreparedRequest) -> str:
@@ -89,33 +140,48 @@ class GetResponseSession(requests.Session):
         request: requests.PreparedRequest,
         *,
         retry_post: bool = False,
+        retry_seconds: float | None = None,
         **kwargs: t.Any,
     ) -> requests.Response:
+        """Send through the governor; retry, wait out 429s and refresh OAuth as documented above.
+
+        `retry_seconds` replaces the session's retry budget for this request.
+        """
         kwargs.setdefault("timeout", self.timeout)
+        budget = self.max_retry_seconds if retry_seconds is None else retry_seconds
         method = (request.method or "GET").upper()
-        path = self.endpoint(request)
-        retriable = method == "GET" or retry_post
-        deadline = time.monotonic() + self.max_retry_seconds
-        waits = backoff.expo(base=2, factor=0.5, max_value=30)
-        next(waits)  # the generator's first value is a priming None
+        what = f"{method} {self.endpoint(request)}"
+        resendable = method in RESENDABLE_METHODS or retry_post
+        delays = _backoff_delays()
+        spent = 0.0  # seconds of failed attempts and backoff sleeps: the retry budget
+        throttled = 0
         refreshed = False
         while True:
-            try:
-                with self.governor.slot(method, path):
+            with self._parallel, self.governor.slot(method, self.endpoint(request)):
+                started = time.monotonic()
+                try:
                     response = super().send(request, **kwargs)
-            except TRANSIENT_ERRORS as error:
-                safe = retriable or isinstance(error, requests.exceptions.ConnectTimeout)
-                if not safe or time.monotonic() >= deadline:
-                    raise
-                self._back_off(waits, f"{method} {path}: {type(error).__name__}")
+                except requests.exceptions.SSLError:
+                    raise  # a certificate problem does not go away by asking again
+                except TRANSIENT_ERRORS as error:
+                    failure: Exception | requests.Response = error
+                else:
+                    failure = response
+                spent += time.monotonic() - started
+            if isinstance(failure, Exception):
+                if not (resendable or never_sent(failure)) or spent >= budget:
+                    raise failure
+                spent += self._back_off(delays, f"{what}: {type(failure).__name__}")
                 continue
             self.governor.observe(response.headers)
             status = response.status_code
-            if status == HTTP_TOO_MANY_REQUESTS:
-                self.governor.pause(throttle_seconds(response), f"{method} {path}")
+            if status == HTTP_TOO_MANY_REQUESTS and throttled < MAX_THROTTLED_ATTEMPTS:
+                throttled += 1
+                self.governor.pause(throttle_seconds(response), what)
                 continue
-            if status >= HTTP_SERVER_ERROR and retriable and time.monotonic() < deadline:
-                self._back_off(waits, f"{method} {path}: HTTP {status}")
+            if status >= HTTP_SERVER_ERROR and resendable and spent < budget:
+                response.close()
+                spent += self._back_off(delays, f"{what}: HTTP {status}")
                 continue
             if (
                 status == HTTP_UNAUTHORIZED
@@ -124,39 +190,58 @@ class GetResponseSession(requests.Session):
                 and _error_code(response) == AUTH_ERROR_CODE
             ):
                 refreshed = True
-                self.oauth.expire()
-                request = self.oauth(request)
+                self.logger.info("%s: access token rejected; refreshing it once", what)
+                self.oauth.refresh_after_rejection(request)
                 continue
             return response
 
-    def _back_off(self, waits: t.Iterator[float], what: str) -> None:
-        seconds = backoff.full_jitter(next(waits))
-        LOGGER.info("Retrying %s in %.1f s", redact(what, self.secrets), seconds)
-        time.sleep(seconds)
+    def _back_off(self, delays: Iterator[float], what: str) -> float:
+        seconds = next(delays)
+        self.governor.note_retry()
+        self.logger.warning("Retrying %s in %.1f s", redact(what, self.secrets), seconds)
+        self.sleep(seconds)
+        return seconds
+
+
+def _backoff_delays() -> Iterator[float]:
+    """0.5, 1, 2, 4... s capped at 30 s, each drawn with full jitter (`backoff` module)."""
+    delays = backoff.expo(base=2, factor=0.5, max_value=MAX_BACKOFF_SECONDS)
+    next(delays)  # the generator's first value is a priming None
+    for delay in delays:
+        yield backoff.full_jitter(delay)
 
 
 def throttle_seconds(response: requests.Response) -> float:
-    """How long a 429 asks us to wait: Retry-After, context.timeToReset or X-RateLimit-Reset."""
-    try:
-        context = response.json().get("context") or {}
-    except (ValueError, AttributeError):
-        context = {}
-    for value in (
-        response.headers.get("Retry-After"),
-        context.get("timeToReset") if isinstance(context, dict) else None,
-        response.headers.get("X-RateLimit-Reset"),
+    """How long a 429 asks to wait: Retry-After, context.timeToReset or X-RateLimit-Reset."""
+    body = json_body(response)
+    context = body.get("context") if isinstance(body, dict) else None
+    time_to_reset = context.get("timeToReset") if isinstance(context, dict) else None
+    for seconds in (
+        _retry_after(response.headers.get("Retry-After")),
+        parse_seconds(time_to_reset),
+        parse_seconds(response.headers.get("X-RateLimit-Reset")),
     ):
-        seconds = parse_seconds(value)
         if seconds is not None:
-            return max(seconds, 0.5)
+            return max(seconds, MIN_THROTTLE_SECONDS)
     return DEFAULT_THROTTLE_SECONDS
 
 
-def _error_code(response: requests.Response) -> int | None:
-    try:
-        code = response.json().get("code")
-    except (ValueError, AttributeError):
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds or as an HTTP date (SK-C-G: either may come)."""
+    if value is None:
         return None
+    if any(char.isalpha() for char in value):
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (moment - dt.datetime.now(dt.UTC)).total_seconds())
+    return parse_seconds(value)
+
+
+def _error_code(response: requests.Response) -> int | None:
+    body = json_body(response)
+    code = body.get("code") if isinstance(body, dict) else None
     return code if isinstance(code, int) else None
 
 
@@ -169,46 +254,55 @@ class GetResponseClient:
         *,
         governor: RateGovernor = GOVERNOR,
         logger: logging.Logger | None = None,
+        max_retry_seconds: float = DEFAULT_RETRY_SECONDS,
     ) -> None:
         """Build the session pair (API and OAuth token) around one governor."""
         self.logger = logger or LOGGER
         self.base_url = str(config.get("api_url") or RETAIL_API_URL).rstrip("/")
-        self.domain = config.get("domain") or None
+        self.domain: str | None = config.get("domain") or None
         self.governor = governor
-        user_agent = str(config.get("user_agent") or "tap-getresponse")
-        timeout = float(config.get("request_timeout") or 60)
-        parallel = int(config.get("max_parallel_requests") or MAX_IN_FLIGHT)
-        self.max_parallel_requests = max(1, min(MAX_IN_FLIGHT, parallel))
-        base_path = urlsplit(self.base_url).path
-        session_args = {
+        methods = auth_methods(config)
+        self.auth_method = methods[0] if methods else "none"
+        self.max_parallel_requests = max(
+            1, min(MAX_IN_FLIGHT, int(config.get("max_parallel_requests") or MAX_IN_FLIGHT))
+        )
+        session_args: dict[str, t.Any] = {
             "governor": governor,
-            "base_path": base_path,
+            "base_path": urlsplit(self.base_url).path,
             "domain": self.domain,
-            "user_agent": user_agent,
-            "timeout": timeout,
+            "user_agent": config.get("user_agent") or None,
+            "timeout": float(config.get("request_timeout") or 60),
+            "max_parallel": self.max_parallel_requests,
+            "max_retry_seconds": max_retry_seconds,
+            "logger": self.logger,
         }
-        self.session = GetResponseSession(**session_args)  # type: ignore[arg-type]
-        token_session = GetResponseSession(**session_args)  # type: ignore[arg-type]
+        self.session = GetResponseSession(**session_args)
+        # Token requests get their own session: same headers and governor, but no OAuth replay.
+        token_session = GetResponseSession(**session_args)
         self.authenticator: APIAuthenticatorBase = build_authenticator(
             config,
             token_url=f"{self.base_url}/token",
             token_session=token_session,
+            logger=self.logger,
         )
         self.session.auth = self.authenticator
         if isinstance(self.authenticator, GetResponseOAuthAuthenticator):
             self.session.oauth = self.authenticator
-        secrets = tuple(str(config[name]) for name in SECRET_SETTINGS if config.get(name))
-        self.session.secrets = token_session.secrets = secrets
-        self._secrets = secrets
+        self._secrets = tuple(str(config[name]) for name in SECRET_SETTINGS if config.get(name))
+        self.session.secrets = token_session.secrets = self._secrets
 
     @classmethod
     def from_config(
         cls,
         config: Mapping[str, t.Any],
         logger: logging.Logger | None = None,
+        *,
+        governor: RateGovernor = GOVERNOR,
     ) -> GetResponseClient:
-        """A client for validated connection settings."""
-        return cls(config, logger=logger)
+        """Validate the connection settings (ConfigError names the one at fault), log warnings."""
+        for warning in check_connection_settings(config):
+            (logger or LOGGER).warning(warning)
+        return cls(config, governor=governor, logger=logger)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -224,7 +318,7 @@ class GetResponseClient:
         """The absolute URL of an API path such as `/contacts`."""
         return f"{self.base_url}/{path.lstrip('/')}"
 
-    def request(
+    def request(  # noqa: PLR0913 - the documented request knobs, all keyword-only
         self,
         method: str,
         path: str,
@@ -232,45 +326,35 @@ class GetResponseClient:
         params: Mapping[str, t.Any] | None = None,
         json: t.Any = None,  # noqa: ANN401 - any JSON document
         retry_post: bool = False,
+        retry_seconds: float | None = None,
     ) -> requests.Response:
-        """Send one request (retried as the session's policy allows); raise on a final error."""
+        """Send one request (retried as the session's policy allows); raise on a final error.
+
+        `retry_post=True` lets a POST be re-sent after a 5xx, a timeout or a lost answer: only
+        for requests the caller knows are safe to apply twice.
+        """
         prepared = self.session.prepare_request(
             requests.Request(method.upper(), self.url(path), params=params, json=json),
         )
-        response = self.session.send(prepared, retry_post=retry_post)
+        response = self.session.send(prepared, retry_post=retry_post, retry_seconds=retry_seconds)
         if not response.ok:
-            raise GetResponseAPIError.from_response(response, self.secrets)
+            raise GetResponseAPIError.from_response(
+                response, self.secrets, base_path=self.session.base_path
+            )
         return response
 
     def check_connection(self) -> str:
         """One cheap call (GET /accounts) and a plain-words verdict on URL, auth and domain."""
-        where = f"{self.base_url}" + (f" with X-Domain {self.domain}" if self.domain else "")
+        host = urlsplit(self.base_url).netloc
         try:
-            account = self.request("GET", "/accounts").json()
+            body = json_body(self.request("GET", "/accounts", retry_seconds=CHECK_RETRY_SECONDS))
         except requests.exceptions.RequestException as error:
-            msg = f"Could not reach {where}: {type(error).__name__}. Check `api_url`."
-            raise ConnectionError(msg) from None
+            msg = f"Could not reach {self.base_url} ({type(error).__name__}): check `api_url`"
+            if isinstance(error, requests.exceptions.SSLError):
+                msg = f"TLS to {host} failed (certificate or proxy): check `api_url`"
+            raise ConnectionCheckError(msg, setting="api_url") from None
         except GetResponseAPIError as error:
-            raise GetResponseAPIError(
-                http_status=error.http_status,
-                code=error.code,
-                message=f"{_explain(error, self.domain)} ({error.message})",
-                method=error.method,
-                path=error.path,
+            raise diagnose(
+                error, auth_method=self.auth_method, domain=self.domain, host=host
             ) from None
-        account_id = account.get("accountId", "?") if isinstance(account, dict) else "?"
-        return f"Connection OK: authenticated to GetResponse account {account_id} at {where}."
-
-
-def _explain(error: GetResponseAPIError, domain: str | None) -> str:
-    """Which setting a failed connection check points at."""
-    if error.http_status == HTTP_UNAUTHORIZED or error.code == AUTH_ERROR_CODE:
-        hint = "GetResponse rejected the credentials: check `api_key` / `access_token` / OAuth"
-        if domain:
-            return f"{hint}, and that `domain` is this MAX account's domain"
-        return f"{hint} (GetResponse MAX accounts also need `domain`)"
-    if error.http_status == 403:  # noqa: PLR2004
-        return "GetResponse refused access: check `domain` and the account's permissions"
-    if error.http_status == 404:  # noqa: PLR2004
-        return "No GetResponse API v3 at this URL: check `api_url` (it should end in /v3)"
-    return "GetResponse answered with an error"
+        return verdict(body, host=host, domain=self.domain, base_url=self.base_url)

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+import re
 import typing as t
 from urllib.parse import urlsplit
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     import requests
 
-#: Context keys whose values are credentials (§1.4: an expired token comes back as `sentToken`).
-SECRET_CONTEXT_KEYS = frozenset(
-    {"sentToken", "token", "accessToken", "refreshToken", "apiKey", "clientSecret", "password"},
+#: Context keys whose values are credentials, compared without case, `_` or `-`
+#: (§1.4: an expired token comes back in `context.sentToken`).
+SECRET_KEYS = frozenset(
+    {
+        "senttoken",
+        "token",
+        "accesstoken",
+        "refreshtoken",
+        "apikey",
+        "clientsecret",
+        "password",
+        "authorization",
+        "xauthtoken",
+    },
 )
+#: Headers that carry credentials (§1.3, §1.4).
+SECRET_HEADERS = frozenset({"authorization", "x-auth-token"})
 REDACTED = "***"
 #: Shorter strings are not treated as secrets: replacing them would mangle ordinary words.
 _MIN_SECRET_LENGTH = 4
+#: Credentials recognisable by their scheme even when their value is not known in advance.
+_CREDENTIAL = re.compile(r"(?i)\b(api-key|bearer|basic)\s+[^\s,;\"'}]+")
 
 
 class ConfigError(ValueError):
@@ -34,7 +50,7 @@ class GetResponseAPIError(Exception):
         message: str,
         method: str,
         path: str,
-        context: dict[str, t.Any] | None = None,
+        context: Mapping[str, t.Any] | None = None,
     ) -> None:
         """Keep the parts of the error body that help a user act on it."""
         self.http_status = http_status
@@ -42,7 +58,7 @@ class GetResponseAPIError(Exception):
         self.message = message
         self.method = method
         self.path = path
-        self.context = context or {}
+        self.context: dict[str, t.Any] = dict(context or {})
         super().__init__(str(self))
 
     @classmethod
@@ -50,55 +66,101 @@ class GetResponseAPIError(Exception):
         cls,
         response: requests.Response,
         secrets: Iterable[str] = (),
+        *,
+        base_path: str = "",
     ) -> GetResponseAPIError:
-        """Read `httpStatus`, `code`, `message` and `context`; tolerate bodies that are not JSON."""
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            body = {"message": response.reason or "no error body"}
+        """Read `httpStatus`, `code`, `message` and `context`; tolerate bodies that are not JSON.
+
+        A body that is not GetResponse's error resource (a proxy's HTML page, say) is never
+        quoted: only the HTTP reason phrase is kept, since such pages can echo request headers.
+        """
+        body = json_body(response)
+        if not isinstance(body, dict) or "message" not in body:
+            body = {"message": f"{response.reason or 'error'} (no GetResponse error body)"}
         context = body.get("context")
         secret_values = tuple(secrets)
+        path = urlsplit(response.url or "").path
+        if base_path and path.startswith(base_path.rstrip("/") + "/"):
+            path = path[len(base_path.rstrip("/")) :]
+        request = response.request
         return cls(
-            http_status=int(body.get("httpStatus") or response.status_code),
+            http_status=_int_or_none(body.get("httpStatus")) or response.status_code,
             code=_int_or_none(body.get("code")),
-            message=redact(str(body.get("message") or response.reason or ""), secret_values),
-            method=(response.request.method if response.request is not None else None) or "GET",
-            path=urlsplit(response.url).path,
+            message=redact(str(body.get("message") or ""), secret_values),
+            method=(request.method if request is not None else None) or "GET",
+            path=path,
             context=redact_context(context, secret_values) if isinstance(context, dict) else None,
         )
+
+    def mentions(self, word: str) -> bool:
+        """Whether the message or context names `word` (case-insensitive)."""
+        text = " ".join([self.message, *(f"{k}={v}" for k, v in self.context.items())])
+        return word.lower() in text.lower()
 
     def __str__(self) -> str:
         """One line: status, code, request and GetResponse's own message."""
         code = f" (code {self.code})" if self.code is not None else ""
         context = ", ".join(f"{key}={value}" for key, value in self.context.items())
         details = f" [{context}]" if context else ""
-        return (
+        line = (
             f"GetResponse API {self.http_status}{code} on {self.method} {self.path}: "
             f"{self.message}{details}"
         )
+        return " ".join(line.split())
 
 
-def _int_or_none(value: object) -> int | None:
+class ConnectionCheckError(ConnectionError):
+    """The connection check failed; the message says in plain words which setting to look at."""
+
+    def __init__(self, message: str, *, setting: str, cause: str | None = None) -> None:
+        """`setting` is the config key most likely at fault; `cause` the API's own words."""
+        self.setting = setting
+        self.cause = cause
+        super().__init__(f"{message} ({cause})" if cause else message)
+
+
+def json_body(response: requests.Response) -> t.Any:  # noqa: ANN401 - any JSON document
+    """The decoded JSON body, or None when there is none."""
     try:
-        return int(value)  # type: ignore[call-overload,no-any-return]
-    except (TypeError, ValueError):
+        return response.json()
+    except ValueError:
         return None
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret value replaced by `***`."""
+def _int_or_none(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """`text` with every known secret, and anything shaped like a credential, replaced by `***`."""
     for secret in secrets:
         if secret and len(secret) >= _MIN_SECRET_LENGTH:
             text = text.replace(secret, REDACTED)
-    return text
+    return _CREDENTIAL.sub(lambda match: f"{match.group(1)} {REDACTED}", text)
 
 
-def redact_context(context: dict[str, t.Any], secrets: Iterable[str]) -> dict[str, t.Any]:
-    """A copy of an error `context` without credential values."""
+def _is_secret_key(key: str) -> bool:
+    return key.lower().replace("_", "").replace("-", "") in SECRET_KEYS
+
+
+def redact_context(context: Mapping[str, t.Any], secrets: Iterable[str] = ()) -> dict[str, t.Any]:
+    """A copy of an error `context` without credential values (nested values become strings)."""
     secret_values = tuple(secrets)
     return {
-        key: REDACTED if key in SECRET_CONTEXT_KEYS else redact(str(value), secret_values)
+        key: REDACTED if _is_secret_key(str(key)) else redact(str(value), secret_values)
         for key, value in context.items()
+    }
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy of request headers safe to log: Authorization and X-Auth-Token are masked."""
+    return {
+        name: REDACTED if name.lower() in SECRET_HEADERS else value
+        for name, value in headers.items()
     }

@@ -1,10 +1,11 @@
 """RateGovernor: keeps every request of a process inside GetResponse's limits (reference §5.3).
 
 The limits: 10 simultaneous requests, 80 calls per second, 30,000 calls per 10-minute frame, and
-endpoint limits such as `POST /contacts/batch` (1 call/s, 80 calls per frame). The governor owns
-one slot semaphore for the in-flight limit and sliding windows of recent call times for the rate
-limits. It also listens to what the API says: `X-RateLimit-Remaining`/`X-RateLimit-Reset` slow
-calls down before a frame runs out, and a 429 pauses every caller until the reset it names.
+endpoint limits such as `POST /contacts/batch` (1 call/s, 80 calls per frame). The governor
+counts requests in flight (a condition variable, so no caller holds a slot while it sleeps) and
+keeps sliding windows of recent call times for the rate limits. It also listens to what the API
+says: `X-RateLimit-Remaining`/`X-RateLimit-Reset` spread the last calls of a frame over the time
+left, and a 429 pauses every caller until the reset it names.
 """
 
 from __future__ import annotations
@@ -16,56 +17,85 @@ import time
 import typing as t
 from collections import Counter, deque
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
 LOGGER = logging.getLogger("getresponse.governor")
+#: §5.3: up to 10 simultaneous requests and 80 calls per second per user; 10-minute frames.
+MAX_IN_FLIGHT = 10
+MAX_PER_SECOND = 80
 FRAME_SECONDS = 600.0
-#: When fewer calls than this remain in a frame, the rest are spread over the time left.
+#: When fewer calls than this remain in a frame, the rest are spread over the time left
+#: (a tenth of `X-RateLimit-Limit` when that is smaller, so small test frames behave alike).
 LOW_WATER_CALLS = 100
-_SECONDS = re.compile(r"\d+(?:\.\d+)?")
+#: Two readings of `X-RateLimit-Reset` this close describe the same frame (it is whole seconds).
+SAME_FRAME_SECONDS = 1.5
+#: Added to every window: calls leave evenly spaced but arrive with network jitter, and the
+#: server counts arrivals (a 1 call/s endpoint met a 429 without it).
+WINDOW_MARGIN_SECONDS = 0.1
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 @dataclass(frozen=True, slots=True)
 class EndpointLimit:
-    """A limit of one endpoint on top of the account-wide ones."""
+    """A limit of one endpoint (method and path below /v3) on top of the account-wide ones."""
 
+    method: str
+    path: str
     per_second: int | None = None
     per_frame: int | None = None
     frame_seconds: float = FRAME_SECONDS
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """What requests are matched on: (METHOD, /path)."""
+        return self.method.upper(), self.path
 
-#: Endpoint limits GetResponse documents (§5.3), keyed by (method, path below /v3).
-DOCUMENTED_LIMITS: dict[tuple[str, str], EndpointLimit] = {
-    ("POST", "/contacts/batch"): EndpointLimit(per_second=1, per_frame=80),
-}
+
+#: Endpoint limits GetResponse documents (§5.3).
+DOCUMENTED_LIMITS = (EndpointLimit("POST", "/contacts/batch", per_second=1, per_frame=80),)
 
 
 @dataclass(slots=True)
 class GovernorStats:
-    """What the governor did: for run summaries and tests."""
+    """What the governor did, for run summaries and tests."""
 
     calls: int = 0
     calls_by_endpoint: Counter[str] = field(default_factory=Counter)
+    #: 429 answers seen.
     throttled: int = 0
+    #: Calls held back at least once by a rate limit, a frame running low or a 429 pause.
+    waits: int = 0
+    #: Seconds slept for rate limits, summed over callers.
     seconds_waited: float = 0.0
+    #: Requests re-sent after a 5xx, a timeout or a dropped connection.
+    retries: int = 0
+    peak_in_flight: int = 0
+
+    def summary(self) -> str:
+        """One log line."""
+        return (
+            f"{self.calls} calls, {self.retries} retries, {self.throttled} rate-limited (429), "
+            f"{self.waits} held back for {self.seconds_waited:.1f} s, "
+            f"peak {self.peak_in_flight} in flight"
+        )
 
 
 def parse_seconds(value: object) -> float | None:
-    """Seconds from `"432 seconds"`, `"1"` or `432` (X-RateLimit-Reset, Retry-After...)."""
-    if value is None:
+    """Seconds from `"432 seconds"`, `"1"` or `432` (X-RateLimit-Reset, timeToReset...)."""
+    if value is None or isinstance(value, bool):
         return None
-    match = _SECONDS.search(str(value))
-    return float(match.group()) if match else None
+    match = _NUMBER.search(str(value))
+    return max(0.0, float(match.group())) if match else None
 
 
 class _Window:
     """Call times within the last `seconds`, to cap calls per window."""
 
     def __init__(self, limit: int, seconds: float) -> None:
-        self.limit, self.seconds = limit, seconds
+        self.limit, self.seconds = limit, seconds + WINDOW_MARGIN_SECONDS
         self.times: deque[float] = deque()
 
     def delay(self, now: float) -> float:
@@ -73,7 +103,7 @@ class _Window:
             self.times.popleft()
         if len(self.times) < self.limit:
             return 0.0
-        return self.times[0] + self.seconds - now
+        return self.times[-self.limit] + self.seconds - now
 
     def record(self, now: float) -> None:
         self.times.append(now)
@@ -85,87 +115,153 @@ class RateGovernor:
     def __init__(
         self,
         *,
-        max_in_flight: int = 10,
-        per_second: int = 80,
-        endpoint_limits: Mapping[tuple[str, str], EndpointLimit] | None = None,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        per_second: int = MAX_PER_SECOND,
+        endpoint_limits: Iterable[EndpointLimit] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """Limits default to GetResponse's documented ones."""
-        self.max_in_flight = max_in_flight
-        self._slots = threading.BoundedSemaphore(max_in_flight)
+        """Limits default to GetResponse's documented ones; `clock`/`sleep` are for tests."""
         self._lock = threading.Lock()
+        self._slot_freed = threading.Condition(self._lock)
         self._clock, self._sleep = clock, sleep
-        self._per_second = _Window(per_second, 1.0)
-        self._endpoint_limits = dict(
-            DOCUMENTED_LIMITS if endpoint_limits is None else endpoint_limits
+        self._in_flight = 0
+        self.reset(
+            max_in_flight=max_in_flight, per_second=per_second, endpoint_limits=endpoint_limits
         )
-        self._endpoint_windows: dict[tuple[str, str], list[_Window]] = {}
-        self._paused_until = 0.0
-        self._frame_remaining: int | None = None
-        self._frame_reset_at = 0.0
-        self._last_call = 0.0
-        self.stats = GovernorStats()
 
-    def declare(self, method: str, path: str, limit: EndpointLimit) -> None:
-        """Add or replace an endpoint limit."""
+    def reset(
+        self,
+        *,
+        max_in_flight: int = MAX_IN_FLIGHT,
+        per_second: int = MAX_PER_SECOND,
+        endpoint_limits: Iterable[EndpointLimit] | None = None,
+    ) -> None:
+        """Forget all history and stats (between test cases; not while requests are running)."""
+        if not 1 <= max_in_flight <= MAX_IN_FLIGHT:
+            msg = f"max_in_flight must be 1..{MAX_IN_FLIGHT}, got {max_in_flight}"
+            raise ValueError(msg)
+        limits = DOCUMENTED_LIMITS if endpoint_limits is None else endpoint_limits
         with self._lock:
-            self._endpoint_limits[method.upper(), path] = limit
-            self._endpoint_windows.pop((method.upper(), path), None)
+            self.max_in_flight = max_in_flight
+            self._per_second = _Window(per_second, 1.0)
+            self._endpoint_limits = {limit.key: limit for limit in limits}
+            self._endpoint_windows: dict[tuple[str, str], list[_Window]] = {}
+            self._paused_until = 0.0
+            self._frame_remaining: int | None = None
+            self._frame_reset_at = 0.0
+            self._frame_limit: int | None = None
+            self._last_call = float("-inf")
+            self.stats = GovernorStats()
+
+    @property
+    def in_flight(self) -> int:
+        """Requests holding a slot right now."""
+        return self._in_flight
+
+    def declare(self, limit: EndpointLimit) -> None:
+        """Add or replace an endpoint limit."""
+        limit = replace(limit, method=limit.method.upper())
+        with self._lock:
+            self._endpoint_limits[limit.key] = limit
+            self._endpoint_windows.pop(limit.key, None)
+
+    def endpoint_limit(self, method: str, path: str) -> EndpointLimit | None:
+        """The declared limit of an endpoint, if any."""
+        return self._endpoint_limits.get((method.upper(), path))
 
     @contextmanager
     def slot(self, method: str, path: str) -> Iterator[None]:
-        """Hold one of the in-flight slots for one request, once the rate limits allow it."""
-        self._slots.acquire()
+        """Hold one in-flight slot for one request, admitted once every limit allows it."""
+        self._admit((method.upper(), path))
         try:
-            self._wait_for_turn(method.upper(), path)
             yield
         finally:
-            self._slots.release()
+            with self._slot_freed:
+                self._in_flight -= 1
+                self._slot_freed.notify()
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Learn the frame's state from a response's X-RateLimit-* headers."""
+        """Learn the frame's state from a response's X-RateLimit-* headers (§5.3)."""
         remaining = parse_seconds(headers.get("X-RateLimit-Remaining"))
         reset = parse_seconds(headers.get("X-RateLimit-Reset"))
         if remaining is None or reset is None:
             return
+        limit = parse_seconds(headers.get("X-RateLimit-Limit"))
         with self._lock:
-            self._frame_remaining = int(remaining)
-            self._frame_reset_at = self._clock() + reset
+            now = self._clock()
+            reset_at = now + reset
+            same_frame = (
+                self._frame_remaining is not None
+                and now < self._frame_reset_at
+                and abs(reset_at - self._frame_reset_at) <= SAME_FRAME_SECONDS
+            )
+            if same_frame and self._frame_remaining is not None:
+                # Answers arrive out of order; the smallest count of the frame is the truest.
+                self._frame_remaining = min(self._frame_remaining, int(remaining))
+            else:
+                self._frame_remaining = int(remaining)
+                self._frame_reset_at = reset_at
+            self._frame_limit = int(limit) if limit else None
 
     def pause(self, seconds: float, reason: str) -> None:
-        """Hold every caller for `seconds` (after a 429), logging the wait once."""
+        """Hold every caller for `seconds` after a 429, logging the wait when it grows."""
         with self._lock:
             self.stats.throttled += 1
             until = self._clock() + seconds
             if until <= self._paused_until:
                 return
             self._paused_until = until
-        LOGGER.warning("Rate limited by GetResponse (%s): waiting %.1f s", reason, seconds)
+        LOGGER.warning(
+            "GetResponse rate limit reached (%s): every request waits %.1f s", reason, seconds
+        )
 
-    def _wait_for_turn(self, method: str, path: str) -> None:
-        key = (method, path)
+    def note_retry(self) -> None:
+        """Count one re-sent request (for the stats)."""
+        with self._lock:
+            self.stats.retries += 1
+
+    def snapshot(self) -> GovernorStats:
+        """A consistent copy of the stats."""
+        with self._lock:
+            return replace(self.stats, calls_by_endpoint=Counter(self.stats.calls_by_endpoint))
+
+    def _admit(self, key: tuple[str, str]) -> None:
+        held_back = False
         while True:
-            with self._lock:
+            with self._slot_freed:
+                while self._in_flight >= self.max_in_flight:
+                    self._slot_freed.wait()
                 now = self._clock()
-                windows = self._windows_for(key)
-                delay = max(
-                    self._paused_until - now,
-                    self._per_second.delay(now),
-                    self._frame_delay(now),
-                    *(window.delay(now) for window in windows),
-                )
+                delay = self._delay(key, now)
                 if delay <= 0:
-                    for window in (self._per_second, *windows):
-                        window.record(now)
-                    self._last_call = now
-                    if self._frame_remaining is not None:
-                        self._frame_remaining -= 1
-                    self.stats.calls += 1
-                    self.stats.calls_by_endpoint[f"{method} {path}"] += 1
+                    self._book(key, now)
                     return
                 self.stats.seconds_waited += delay
+                if not held_back:
+                    held_back = True
+                    self.stats.waits += 1
+            # Sleep without a slot, so waiting callers never block admitted ones.
             self._sleep(delay)
+
+    def _delay(self, key: tuple[str, str], now: float) -> float:
+        return max(
+            self._paused_until - now,
+            self._per_second.delay(now),
+            self._frame_delay(now),
+            *(window.delay(now) for window in self._windows_for(key)),
+        )
+
+    def _book(self, key: tuple[str, str], now: float) -> None:
+        for window in (self._per_second, *self._windows_for(key)):
+            window.record(now)
+        self._last_call = now
+        if self._frame_remaining is not None and now < self._frame_reset_at:
+            self._frame_remaining -= 1
+        self._in_flight += 1
+        self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
+        self.stats.calls += 1
+        self.stats.calls_by_endpoint[f"{key[0]} {key[1]}"] += 1
 
     def _windows_for(self, key: tuple[str, str]) -> list[_Window]:
         if key not in self._endpoint_windows:
@@ -179,16 +275,19 @@ class RateGovernor:
         return self._endpoint_windows[key]
 
     def _frame_delay(self, now: float) -> float:
-        """Spread the last calls of a frame over its remaining time instead of hitting a 429."""
+        """Spread the last calls of a frame over its remaining time instead of meeting a 429."""
         if self._frame_remaining is None or now >= self._frame_reset_at:
             return 0.0
         if self._frame_remaining <= 0:
             return self._frame_reset_at - now
-        if self._frame_remaining >= LOW_WATER_CALLS:
+        low_water = LOW_WATER_CALLS
+        if self._frame_limit:
+            low_water = min(low_water, max(1, self._frame_limit // 10))
+        if self._frame_remaining >= low_water:
             return 0.0
         interval = (self._frame_reset_at - now) / self._frame_remaining
         return self._last_call + interval - now
 
 
-#: The one governor every GetResponse request of this process goes through.
+#: The one governor every GetResponse request of this process goes through (tests may reset it).
 GOVERNOR = RateGovernor()

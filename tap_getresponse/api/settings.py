@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from singer_sdk import typing as th
 
 from tap_getresponse.api.errors import ConfigError
+from tap_getresponse.api.governor import MAX_IN_FLIGHT
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -17,8 +18,6 @@ RETAIL_API_URL = "https://api.getresponse.com/v3"
 #: GetResponse MAX API hosts (reference §1.1); their accounts need `X-Domain` (§1.5).
 MAX_HOSTS = frozenset({"api3.getresponse360.com", "api3.getresponse360.pl"})
 RETAIL_HOSTS = frozenset({"api.getresponse.com"})
-#: GetResponse allows 10 simultaneous requests per user (§5.3).
-MAX_IN_FLIGHT = 10
 OAUTH_SETTINGS = ("client_id", "client_secret", "refresh_token")
 SECRET_SETTINGS = ("api_key", "access_token", "client_secret", "refresh_token")
 
@@ -91,6 +90,7 @@ def auth_methods(config: Mapping[str, t.Any]) -> list[str]:
 def check_connection_settings(config: Mapping[str, t.Any]) -> list[str]:
     """Raise ConfigError naming the setting at fault; return warnings worth logging."""
     _check_auth(config)
+    _check_numbers(config)
     host = _check_api_url(str(config.get("api_url") or RETAIL_API_URL))
     domain = config.get("domain")
     warnings: list[str] = []
@@ -127,6 +127,20 @@ def _check_auth(config: Mapping[str, t.Any]) -> None:
             msg = f"OAuth refresh needs `{missing[0]}` too (set client_id, client_secret and "
             msg += "refresh_token together)."
             raise ConfigError(msg)
+
+
+def _check_numbers(config: Mapping[str, t.Any]) -> None:
+    parallel = config.get("max_parallel_requests")
+    if parallel is not None and not (isinstance(parallel, int) and 1 <= parallel <= MAX_IN_FLIGHT):
+        msg = (
+            f"`max_parallel_requests` must be 1 to {MAX_IN_FLIGHT} (GetResponse serves at most "
+            f"{MAX_IN_FLIGHT} requests at once per user), got {parallel!r}."
+        )
+        raise ConfigError(msg)
+    timeout = config.get("request_timeout")
+    if timeout is not None and not (isinstance(timeout, int | float) and timeout > 0):
+        msg = f"`request_timeout` must be a positive number of seconds, got {timeout!r}."
+        raise ConfigError(msg)
 
 
 def _check_api_url(api_url: str) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_getresponse.api import ConfigError, check_connection_settings
+from tap_getresponse.api import CONNECTION_SETTINGS, ConfigError, check_connection_settings
 
 KEY = "s3cr3t-api-key-value"
 
@@ -26,6 +26,13 @@ KEY = "s3cr3t-api-key-value"
         ({"api_key": KEY, "domain": "www.example.com"}, "domain"),
         ({"api_key": KEY, "api_url": "http://api.getresponse.com/v3"}, "api_url"),
         ({"api_key": KEY, "api_url": "ftp://x"}, "api_url"),
+        ({"api_key": KEY, "api_url": "api.getresponse.com/v3"}, "api_url"),
+        ({"access_token": KEY, "client_secret": "s"}, "OAuth"),
+        ({"client_id": "c", "client_secret": KEY}, "refresh_token"),
+        ({"api_key": KEY, "domain": "brand"}, "domain"),
+        ({"api_key": KEY, "max_parallel_requests": 11}, "max_parallel_requests"),
+        ({"api_key": KEY, "max_parallel_requests": 0}, "max_parallel_requests"),
+        ({"api_key": KEY, "request_timeout": 0}, "request_timeout"),
     ],
     ids=[
         "no-auth",
@@ -37,6 +44,13 @@ KEY = "s3cr3t-api-key-value"
         "domain-www",
         "plain-http",
         "bad-scheme",
+        "no-scheme",
+        "token-and-partial-oauth",
+        "partial-oauth-no-refresh-token",
+        "domain-not-dotted",
+        "parallel-above-10",
+        "parallel-zero",
+        "timeout-zero",
     ],
 )
 def test_bad_settings_are_one_line_naming_the_setting(config: dict, setting: str) -> None:
@@ -49,7 +63,8 @@ def test_bad_settings_are_one_line_naming_the_setting(config: dict, setting: str
 
 
 @pytest.mark.parametrize(
-    "api_url", ["http://127.0.0.1:8080/v3", "http://localhost/v3", "http://[::1]:1/v3"]
+    "api_url",
+    ["http://127.0.0.1:8080/v3", "http://127.1.2.3/v3", "http://localhost/v3", "http://[::1]:1/v3"],
 )
 def test_plain_http_is_allowed_on_loopback(api_url: str) -> None:
     assert check_connection_settings({"api_key": KEY, "api_url": api_url}) == []
@@ -69,8 +84,31 @@ def test_retail_host_with_domain_warns() -> None:
     assert "X-Domain" in warnings[0]
 
 
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"api_key": KEY},
+        {"access_token": KEY},
+        {"client_id": "c", "client_secret": KEY, "refresh_token": KEY},
+        {"api_key": KEY, "api_url": "https://api3.getresponse360.pl/v3", "domain": "brand.pl"},
+    ],
+    ids=["api-key", "access-token", "oauth", "max-pl"],
+)
+def test_good_settings_pass_quietly(config: dict) -> None:
+    assert check_connection_settings(config) == []
+
+
+def test_credentials_are_secret_settings() -> None:
+    properties = CONNECTION_SETTINGS.to_dict()["properties"]
+    secret = {name for name, schema in properties.items() if schema.get("secret")}
+    assert secret == {"api_key", "access_token", "client_secret", "refresh_token"}
+    assert properties["max_parallel_requests"]["maximum"] == 10
+
+
 @pytest.mark.parametrize("executable", ["tap-getresponse", "target-getresponse"])
 def test_cli_rejects_bad_config_without_traceback_or_secret(tmp_path, executable: str) -> None:
+    if executable == "target-getresponse":
+        pytest.importorskip("target_getresponse.target", reason="the target is not built yet")
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"api_key": KEY, "domain": "https://brand.example.com"}))
     result = subprocess.run(
