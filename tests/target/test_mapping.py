@@ -1,0 +1,135 @@
+"""Pure record -> payload mapping: shapes, aliases, custom field value formats, rejects."""
+
+from __future__ import annotations
+
+import pytest
+
+from target_getresponse.mapping import (
+    CustomField,
+    RejectError,
+    batch_contact,
+    field_values,
+    mask_email,
+    read_contact,
+)
+
+
+def field(value_type: str, fmt: str = "text", values: tuple[str, ...] = ()) -> CustomField:
+    return CustomField("F1", "f", value_type, fmt, values)
+
+
+def test_flat_record_with_aliases() -> None:
+    contact = read_contact(
+        {
+            "email": "a@b.org",
+            "name": "A",
+            "day_of_cycle": 3,
+            "ipAddress": "1.2.3.4",
+            "scoring": 7,
+            "tags": "vip, trial",
+            "tier": "gold",
+            "_sdc_extracted_at": "x",
+        }
+    )
+    assert contact.fields == {"name": "A", "dayOfCycle": 3, "ipAddress": "1.2.3.4", "scoring": 7}
+    assert contact.tags == ["vip", "trial"]
+    assert contact.custom == {"tier": "gold"}
+
+
+def test_tap_contacts_shape_is_accepted() -> None:
+    contact = read_contact(
+        {
+            "email": "a@b.org",
+            "contactId": "x1",
+            "campaign": {"campaignId": "L1", "name": "list"},
+            "tags": [{"tagId": "T1", "name": "vip"}],
+            "customFieldValues": [{"customFieldId": "F9", "name": "age", "value": ["30-44"]}],
+            "changedOn": "2026-01-01T00:00:00+00:00",
+        }
+    )
+    assert contact.campaign == "L1"
+    assert contact.tags == ["T1"]
+    assert contact.custom_ids == {"F9": ["30-44"]}
+    assert contact.custom == {}
+
+
+def test_campaign_by_configured_property_or_name() -> None:
+    assert (
+        read_contact({"email": "a@b.org", "list": "L2"}, campaign_property="list").campaign == "L2"
+    )
+    by_name = read_contact({"email": "a@b.org", "campaign_name": "newsletter"})
+    assert (by_name.campaign, by_name.campaign_is_name) == ("newsletter", True)
+
+
+def test_explicit_mapping_overrides_names() -> None:
+    contact = read_contact(
+        {"email": "a@b.org", "Tier": "gold"}, custom_field_mapping={"Tier": "customer_tier"}
+    )
+    assert contact.custom == {"customer_tier": "gold"}
+
+
+@pytest.mark.parametrize(
+    "record", [{}, {"email": ""}, {"email": "no-at-sign"}, {"email": "a@b"}, {"email": "a b@c.de"}]
+)
+def test_bad_emails_are_rejects(record: dict) -> None:
+    with pytest.raises(RejectError):
+        read_contact(record)
+
+
+@pytest.mark.parametrize(
+    ("custom_field", "value", "expected"),
+    [
+        (field("number"), 12, ["12"]),
+        (field("number"), "12.50", ["12.5"]),
+        (field("number"), 1.0, ["1"]),
+        (field("date"), "2024-02-29T10:00:00Z", ["2024-02-29"]),
+        (field("datetime"), "2024-02-29T10:00:00+02:00", ["2024-02-29 08:00:00"]),
+        (field("string"), True, ["true"]),
+        (field("string", "multi_select", ("a", "b")), ["a", "b"], ["a", "b"]),
+        (field("string", "single_select", ("a", "b")), "b", ["b"]),
+        (field("string"), None, []),
+    ],
+    ids=["int", "decimal", "float", "date", "datetime", "bool", "multi", "single", "null"],
+)
+def test_values_become_string_arrays(custom_field, value, expected) -> None:
+    assert field_values(custom_field, value) == expected
+
+
+@pytest.mark.parametrize(
+    ("custom_field", "value"),
+    [
+        (field("number"), "lots"),
+        (field("number"), True),
+        (field("date"), "31/12/2024"),
+        (field("string", "single_select", ("a", "b")), "c"),
+        (field("string", "single_select", ("a", "b")), ["a", "b"]),
+        (field("string"), ["x", "y"]),
+    ],
+    ids=["nan", "bool-number", "date-format", "not-allowed", "two-for-single", "two-for-text"],
+)
+def test_values_that_cannot_fit_are_rejects(custom_field, value) -> None:
+    with pytest.raises(RejectError):
+        field_values(custom_field, value)
+
+
+def test_legacy_custom_field_shape() -> None:
+    legacy = CustomField.from_api(
+        {"customFieldId": "c", "name": "age", "type": "single_select", "valueType": "string"}
+    )
+    assert (legacy.field_format, legacy.value_type) == ("single_select", "string")
+
+
+def test_batch_payload_uses_the_batch_tag_shape() -> None:
+    contact = read_contact({"email": "a@b.org", "name": "A", "dayOfCycle": 5})
+    payload = batch_contact(contact, ["T1"], {"F1": ["x"]})
+    assert payload == {
+        "email": "a@b.org",
+        "name": "A",
+        "dayOfCycle": "5",
+        "tags": {"ids": ["T1"]},
+        "customFieldValues": [{"customFieldId": "F1", "value": ["x"]}],
+    }
+
+
+def test_mask_email_keeps_only_the_domain() -> None:
+    assert mask_email("jane@example.org") == "***@example.org"
