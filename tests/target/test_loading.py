@@ -205,7 +205,7 @@ def test_generous_limits_default_is_not_used_here() -> None:
 def test_verify_reports_contacts_refused_after_202(make_sandbox, run_target, tmp_path) -> None:
     sb = make_sandbox(scale=FEW, async_delay=0.5)
     records = [customer(1), customer(2), {"email": "someone@refused.test", "name": "R"}]
-    run = run_target(sb, singer_lines(records), verify=True, verify_timeout_seconds=10)
+    run = run_target(sb, singer_lines(records), verify=True, verify_timeout_seconds=3)
     assert run.returncode == 0, run.stderr
     assert run.summary["added"] == 2
     assert run.summary["rejected"] == 1
