@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from singer_sdk import RESTStream
-from singer_sdk.pagination import PageNumberPaginator
 from typing_extensions import override
 
 from tap_getresponse import windows
@@ -41,19 +40,6 @@ class StreamUnavailableError(Exception):
         self.path = path
         self.http_status = error.http_status
         super().__init__(str(error))
-
-
-class GetResponsePaginator(PageNumberPaginator):
-    """Page numbers from 1; stops on `[]` or when CurrentPage reaches TotalPages (§2.1)."""
-
-    def __init__(self, page_size: int) -> None:
-        """Start at page 1."""
-        super().__init__(start_value=1)
-        self._page_size = page_size
-
-    @override
-    def has_more(self, response: requests.Response) -> bool:
-        return not Page.from_response(self.current_value, response).is_last(self._page_size)
 
 
 class GetResponseStream(RESTStream[int]):
@@ -141,10 +127,6 @@ class GetResponseStream(RESTStream[int]):
         # A sorted window starts before the saved bookmark (the lookback), so its first records
         # are below it; order within the run is guaranteed by windows.py instead.
         return not (self.is_sorted and self.state_partitioning_keys is None)
-
-    @override
-    def get_new_paginator(self) -> GetResponsePaginator:
-        return GetResponsePaginator(self.page_size)
 
     @override
     def get_replication_key_signpost(self, context: Context | None = None) -> dt.datetime | None:

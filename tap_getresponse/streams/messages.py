@@ -6,6 +6,7 @@ Reference §3.6-3.9, §3.17, §3.20.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import typing as t
 
 from typing_extensions import override
@@ -143,6 +144,7 @@ class NewsletterActivitiesStream(PartitionedStream):
     extra_properties: t.ClassVar = {"contactId": STRING}
 
     _clamp_reported = False
+    _clamp_lock = threading.Lock()
 
     @override
     def parent_window(self, parent_id: str) -> windows.Window | None:
@@ -152,8 +154,9 @@ class NewsletterActivitiesStream(PartitionedStream):
         horizon = self.window_end - dt.timedelta(days=NEWSLETTER_ACTIVITY_DAYS)
         if window.start is not None and window.start >= horizon:
             return window
-        if not self._clamp_reported:
-            self._clamp_reported = True
+        with self._clamp_lock:  # parents are fetched on worker threads; say it once
+            report, self._clamp_reported = not self._clamp_reported, True
+        if report:
             self.logger.warning(
                 "Stream '%s': GetResponse keeps newsletter activities for %d days only; reading "
                 "from %s instead of %s, so older activities cannot be read.",
