@@ -6,7 +6,6 @@ import contextlib
 import copy
 import io
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -19,24 +18,11 @@ import pytest
 
 from tap_getresponse.api import RateGovernor
 from tap_getresponse.tap import TapGetResponse
-from tests.sandbox import server as sandbox_server
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
 
     from tests.sandbox import Sandbox
-
-
-def _nodelay_setup(handler: t.Any) -> None:
-    sandbox_server.BaseHTTPRequestHandler.setup(handler)
-    handler.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-# TEMPORARY (reported to the sandbox owner): the sandbox writes headers and body in two small
-# sends, so Nagle plus delayed ACKs cost ~40 ms per small response (4 s per 100 contact details).
-# TCP_NODELAY on the server side removes that; drop this once the sandbox sets it itself.
-if sandbox_server._Handler.setup is sandbox_server.BaseHTTPRequestHandler.setup:  # noqa: SLF001
-    sandbox_server._Handler.setup = _nodelay_setup  # type: ignore[method-assign]  # noqa: SLF001
 
 
 def fast_governor() -> RateGovernor:
