@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 import typing as t
 from dataclasses import dataclass, field
@@ -13,6 +14,10 @@ if t.TYPE_CHECKING:
 
 #: Deliberately simple: GetResponse does the full check; this catches what can never be an email.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+#: Anything shaped like an address inside free text (API error messages, reasons).
+EMAIL_IN_TEXT = re.compile(r"[^\s@\"'<>(),;:\[\]{}]+@(?=[^\s@]+\.[^\s@]+)")
+#: §4.1: a contact name is 1-128 characters.
+MAX_NAME_LENGTH = 128
 #: Record properties with a meaning of their own, in both spellings the target accepts.
 CONTACT_PROPERTIES = {
     "email": "email",
@@ -111,13 +116,11 @@ def read_contact(
     _read_campaign(record, campaign_property, contact)
     for key, api_name in CONTACT_PROPERTIES.items():
         if key != "email" and record.get(key) is not None:
-            contact.fields[api_name] = record[key]
+            value = contact_field(api_name, record[key])
+            if value is not None:
+                contact.fields[api_name] = value
     contact.tags = _tag_refs(record.get("tags"))
-    for value in record.get("customFieldValues") or ():
-        # The tap's shape: values are already GetResponse's string arrays.
-        contact.custom_ids[str(value["customFieldId"])] = [
-            str(v) for v in value.get("value") or value.get("values") or []
-        ]
+    contact.custom_ids = _custom_field_values(record.get("customFieldValues"))
     mapping = dict(custom_field_mapping or {})
     for key, value in record.items():
         if key in mapping:
@@ -125,6 +128,66 @@ def read_contact(
         elif key not in RESERVED and key != campaign_property and not key.startswith("_sdc_"):
             contact.custom[key] = value
     return contact
+
+
+def contact_field(api_name: str, value: t.Any) -> t.Any:  # noqa: ANN401 - any JSON value
+    """A standard contact property checked and in the API's type (§4.1); None drops it."""
+    if api_name == "name":
+        name = str(value).strip()
+        if len(name) > MAX_NAME_LENGTH:
+            msg = f"name is longer than {MAX_NAME_LENGTH} characters"
+            raise RejectError(msg)
+        return name or None
+    if api_name == "dayOfCycle":
+        # §4.1: a string holding a whole number of days (0 = the day of subscribing).
+        number = _plain_number(value)
+        if number is None or number != number.to_integral() or number < 0:
+            msg = f"dayOfCycle needs a whole number of days, got {value!r}"
+            raise RejectError(msg)
+        return str(int(number))
+    if api_name == "scoring":
+        number = _plain_number(value)
+        if number is None:
+            msg = f"scoring needs a number, got {value!r}"
+            raise RejectError(msg)
+        return int(number) if number == number.to_integral() else float(number)
+    if api_name == "ipAddress":
+        try:
+            return str(ipaddress.ip_address(str(value).strip()))
+        except ValueError:
+            msg = f"ipAddress is not an IPv4 or IPv6 address: {value!r}"
+            raise RejectError(msg) from None
+    return value
+
+
+def _plain_number(value: t.Any) -> Decimal | None:  # noqa: ANN401 - any JSON value
+    if isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _custom_field_values(values: t.Any) -> dict[str, list[str]]:  # noqa: ANN401
+    """The tap's `customFieldValues` (already GetResponse's string arrays), by field id."""
+    if not values:
+        return {}
+    if not isinstance(values, list):
+        msg = "customFieldValues must be a list of {customFieldId, value} objects"
+        raise RejectError(msg)
+    by_id: dict[str, list[str]] = {}
+    for item in values:
+        if not isinstance(item, dict) or not item.get("customFieldId"):
+            msg = "customFieldValues item without a customFieldId"
+            raise RejectError(msg)
+        raw = item.get("value")
+        if raw is None:
+            raw = item.get("values")
+        raw = raw if isinstance(raw, list) else [] if raw is None else [raw]
+        by_id[str(item["customFieldId"])] = [str(v) for v in raw if v is not None]
+    return by_id
 
 
 def _read_campaign(record: Mapping[str, t.Any], campaign_property: str, contact: Contact) -> None:
@@ -223,8 +286,7 @@ def batch_contact(
     payload: dict[str, t.Any] = {"email": contact.email}
     for key in ("name", "dayOfCycle", "scoring", "ipAddress"):
         if key in contact.fields:
-            value = contact.fields[key]
-            payload[key] = str(value) if key == "dayOfCycle" else value
+            payload[key] = contact.fields[key]
     if tag_ids:
         payload["tags"] = {"ids": tag_ids}
     if custom:
@@ -237,3 +299,8 @@ def batch_contact(
 def mask_email(email: str) -> str:
     """`***@example.org`: enough to find a domain-wide problem, not enough to identify anyone."""
     return f"***@{email.rpartition('@')[2]}" if "@" in email else "***"
+
+
+def mask_emails_in(text: str) -> str:
+    """Free text (an API error, a reason) with every address in it masked to its domain."""
+    return EMAIL_IN_TEXT.sub("***@", text)

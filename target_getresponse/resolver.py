@@ -13,10 +13,28 @@ if t.TYPE_CHECKING:
 
     from tap_getresponse.api import GetResponseClient
 
-LOGGER = logging.getLogger("target_getresponse.directory")
+LOGGER = logging.getLogger("target_getresponse.resolver")
 PAGE_SIZE = 1000
 #: §3.4: custom field names are lowercase letters, digits and underscores.
 _FIELD_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+def read_page(
+    client: GetResponseClient,
+    path: str,
+    params: Mapping[str, t.Any] | None,
+    page: int,
+) -> tuple[list[dict[str, t.Any]], int]:
+    """One page of a collection and the `TotalPages` header (§2.1: `perPage` is at most 1000)."""
+    response = client.request(
+        "GET", path, params={**(params or {}), "page": page, "perPage": PAGE_SIZE}
+    )
+    items: list[dict[str, t.Any]] = response.json()
+    total_pages = response.headers.get("TotalPages")
+    if total_pages is None or not str(total_pages).isdigit():
+        # No header: assume one more page while pages come back full.
+        return items, page + 1 if len(items) >= PAGE_SIZE else page
+    return items, int(total_pages)
 
 
 def iter_collection(
@@ -27,18 +45,14 @@ def iter_collection(
     """Every item of a paginated collection (§2.1)."""
     page = 1
     while True:
-        response = client.request(
-            "GET", path, params={**(params or {}), "page": page, "perPage": PAGE_SIZE}
-        )
-        items = response.json()
+        items, total_pages = read_page(client, path, params, page)
         yield from items
-        total_pages = response.headers.get("TotalPages")
-        if not items or (total_pages and page >= int(total_pages)) or len(items) < PAGE_SIZE:
+        if not items or page >= total_pages:
             return
         page += 1
 
 
-class Directory:
+class Resolver:
     """Name and id lookups for lists, custom fields and tags, creating what the config allows."""
 
     def __init__(
@@ -63,7 +77,7 @@ class Directory:
         self.fields_by_id = {f.field_id: f for f in fields}
         tags = list(iter_collection(client, "/tags"))
         self.tags_by_name = {str(tag["name"]): str(tag["tagId"]) for tag in tags}
-        self.tag_ids = set(self.tags_by_name.values())
+        self.tag_names = {tag_id: name for name, tag_id in self.tags_by_name.items()}
 
     def campaign_id(self, ref: str, *, is_name: bool = False) -> str:
         """The id of a list given by id or name; RejectError if the account has no such list."""
@@ -99,11 +113,11 @@ class Directory:
 
     def tag_name(self, tag_id: str) -> str | None:
         """The name of a tag id (imports name tags in `tag:<name>` columns, §4.5)."""
-        return next((name for name, tid in self.tags_by_name.items() if tid == tag_id), None)
+        return self.tag_names.get(tag_id)
 
     def tag_id(self, ref: str) -> str:
         """A tag id from a tag id or name; created when allowed; RejectError otherwise."""
-        if ref in self.tag_ids:
+        if ref in self.tag_names:
             return ref
         if ref in self.tags_by_name:
             return self.tags_by_name[ref]
@@ -116,7 +130,7 @@ class Directory:
             if ref not in self.tags_by_name:
                 created = self.client.request("POST", "/tags", json={"name": ref}).json()
                 self.tags_by_name[ref] = str(created["tagId"])
-                self.tag_ids.add(str(created["tagId"]))
+                self.tag_names[str(created["tagId"])] = ref
                 LOGGER.info("Created tag %r", ref)
             return self.tags_by_name[ref]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing as t
 
+from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 from typing_extensions import override
 
@@ -11,6 +12,8 @@ from target_getresponse.loader import BATCH_SIZE, Prepared
 from target_getresponse.mapping import RejectError, field_values, read_contact
 
 if t.TYPE_CHECKING:
+    from singer_sdk.sinks.core import BaseJSONSchemaValidator
+
     from target_getresponse.target import TargetGetResponse
 
 
@@ -19,27 +22,64 @@ class ContactsSink(BatchSink):
 
     MAX_SIZE_DEFAULT = BATCH_SIZE
 
+    @property
+    @override
+    def max_size(self) -> int:
+        """At most one batch call's worth (§4.2), also when `batch_size_rows` asks for more."""
+        return max(1, min(super().max_size, BATCH_SIZE))
+
     def __init__(self, target: TargetGetResponse, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
         """Keep the target: it holds the run-wide directory, loader and tally."""
         super().__init__(target, *args, **kwargs)
         self.run = target
+        self._invalid: str | None = None
+
+    @override
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        """Validation runs in `_validate_and_parse`, where a failure becomes a reject."""
+        self.record_validator = super().get_validator()
+        return None
+
+    @override
+    def _validate_and_parse(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        """A record that does not match its schema is a reject, not the end of the run.
+
+        (The SDK would log the record's values and stop the run.)
+        """
+        self._invalid = None
+        try:
+            if self.record_validator is not None:
+                self.record_validator.validate(record)
+            return super()._validate_and_parse(record)
+        except (InvalidRecord, ValueError) as error:
+            detail = error.error_message if isinstance(error, InvalidRecord) else str(error)
+            self._invalid = f"record does not match the stream's schema: {detail}"
+            return record
 
     @override
     def _singer_validate_message(self, record: dict[str, t.Any]) -> None:
         """A record missing its stream's key properties is a reject, not the end of the run."""
 
     @override
+    def _after_process_record(self, context: dict[str, t.Any]) -> None:
+        """No per-record debug line: the SDK's would print the batch, emails and all."""
+
+    @override
     def process_record(self, record: dict[str, t.Any], context: dict[str, t.Any]) -> None:
-        self.run.tally.received += 1
-        try:
-            prepared = self.prepare(record)
-        except RejectError as error:
-            self.run.reject_record(self.stream_name, record, str(error), None, self.key_properties)
+        self.run.tally.count(received=1)
+        reason, prepared = self._invalid, None
+        if reason is None:
+            try:
+                prepared = self.prepare(record)
+            except RejectError as error:
+                reason = str(error)
+        if prepared is None:
+            self.run.reject_record(self.stream_name, record, str(reason), None, self.key_properties)
             return
         campaign_id = prepared.contact.campaign or ""
-        # Duplicate emails within a batch: the last record wins (issue: merged before sending).
+        # The same email twice for one list in a batch: merged, the last record wins.
         contacts = context.setdefault("contacts", {})
-        key = (campaign_id, prepared.contact.email.lower())
+        key = (campaign_id, prepared.key)
         if key in contacts:
             self.tally_duplicate_merged()
         contacts[key] = prepared
@@ -52,20 +92,20 @@ class ContactsSink(BatchSink):
             campaign_property=config.get("campaign_property") or "campaign_id",
             custom_field_mapping=config.get("custom_field_mapping"),
         )
-        directory = self.run.directory
+        resolver = self.run.resolver
         if contact.campaign is None:
             if not config.get("campaign_id"):
                 msg = "record names no list and no default `campaign_id` is configured"
                 raise RejectError(msg)
             contact.campaign = str(config["campaign_id"])
-        contact.campaign = directory.campaign_id(contact.campaign, is_name=contact.campaign_is_name)
+        contact.campaign = resolver.campaign_id(contact.campaign, is_name=contact.campaign_is_name)
         prepared = Prepared(contact=contact, stream=self.stream_name, record=record)
         for ref in contact.tags:
-            prepared.tag_ids.append(directory.tag_id(ref))
-            prepared.tag_names.append(directory.tag_name(prepared.tag_ids[-1]) or ref)
+            prepared.tag_ids.append(resolver.tag_id(ref))
+            prepared.tag_names.append(resolver.tag_name(prepared.tag_ids[-1]) or ref)
         properties = self.schema.get("properties", {})
         for ref, value in contact.custom.items():
-            custom_field = directory.custom_field(ref, properties.get(ref))
+            custom_field = resolver.custom_field(ref, properties.get(ref))
             if custom_field is None:
                 continue  # not a custom field of this account: other columns are ignored
             values = field_values(custom_field, value)
@@ -73,7 +113,7 @@ class ContactsSink(BatchSink):
                 prepared.custom[custom_field.field_id] = values
                 prepared.custom_names[custom_field.name] = values
         for field_id, values in contact.custom_ids.items():
-            custom_field = directory.fields_by_id.get(field_id) or directory.fields_by_name.get(
+            custom_field = resolver.fields_by_id.get(field_id) or resolver.fields_by_name.get(
                 field_id
             )
             if custom_field is None:

@@ -6,6 +6,7 @@ import sys
 import typing as t
 from functools import cached_property
 
+import requests
 from singer_sdk import Target
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
@@ -14,17 +15,20 @@ from typing_extensions import override
 from tap_getresponse.api import (
     CONNECTION_SETTINGS,
     ConfigError,
+    GetResponseAPIError,
     GetResponseClient,
     check_connection_settings,
 )
-from target_getresponse.accounting import Rejects, Tally
-from target_getresponse.directory import Directory
 from target_getresponse.loader import ContactLoader
-from target_getresponse.mapping import mask_email
+from target_getresponse.mapping import mask_email, mask_emails_in
+from target_getresponse.rejects import Rejects, Tally
+from target_getresponse.resolver import Resolver
 from target_getresponse.sinks import ContactsSink
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
+
+    from singer_sdk.plugin_base import _ConfigInput
 
 
 TARGET_SETTINGS = th.PropertiesList(
@@ -116,6 +120,11 @@ class TargetGetResponse(Target):
     ).to_dict()
     default_sink_class = ContactsSink
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401 - the SDK's
+        """One sink drains at a time: all streams share one loader, tally and batch quota."""
+        super().__init__(*args, **kwargs)
+        self.max_parallelism = 1
+
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=raise_errors)
@@ -147,9 +156,9 @@ class TargetGetResponse(Target):
         )
 
     @cached_property
-    def directory(self) -> Directory:
+    def resolver(self) -> Resolver:
         """Lists, custom fields and tags, read on the first record."""
-        return Directory(
+        return Resolver(
             self.api,
             create_missing_tags=self.config.get("create_missing_tags", True),
             create_missing_custom_fields=bool(self.config.get("create_missing_custom_fields")),
@@ -168,6 +177,7 @@ class TargetGetResponse(Target):
             load_method=self.config.get("load_method") or "add",
             dry_run=bool(self.config.get("dry_run")),
             parallel=self.api.max_parallel_requests,
+            track_sent=bool(self.config.get("verify")) and not self.config.get("dry_run"),
         )
 
     def reject_record(
@@ -180,7 +190,7 @@ class TargetGetResponse(Target):
     ) -> None:
         """Count and write one refused record; the run goes on."""
         email = str(record.get("email") or "") or None
-        self.tally.rejected += 1
+        self.tally.count(rejected=1)
         self.rejects.add(
             stream=stream,
             record=record,
@@ -190,12 +200,25 @@ class TargetGetResponse(Target):
             key_properties=key_properties,
         )
         who = mask_email(email) if email else "a record"
-        self.logger.warning("Rejected %s from stream '%s': %s", who, stream, reason)
+        self.logger.warning("Rejected %s from stream '%s': %s", who, stream, mask_emails_in(reason))
+
+    @override
+    def _write_state_message(self, state: dict[str, t.Any]) -> None:
+        """Updates waiting for an import are sent first: STATE follows what it covers."""
+        if "loader" in self.__dict__:
+            self.loader.flush_deferred()
+        super()._write_state_message(state)
 
     @override
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
-        if self.config.get("verify") and not self.config.get("dry_run"):
+        if "loader" in self.__dict__:
+            self.loader.flush_deferred()
+        if (
+            self.config.get("verify")
+            and not self.config.get("dry_run")
+            and "loader" in self.__dict__
+        ):
             self.loader.verify(float(self.config.get("verify_timeout_seconds", 300)))
         self.tally.api_calls = self.api.governor.stats.calls if "api" in self.__dict__ else 0
         prefix = "Dry run: " if self.config.get("dry_run") else ""
@@ -205,6 +228,30 @@ class TargetGetResponse(Target):
                 "%d records rejected (see %s) and fail_on_reject is set",
                 self.tally.rejected,
                 self.rejects.path,
+            )
+            sys.exit(1)
+
+    @override
+    @classmethod
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: _ConfigInput | None = None,
+        file_input: t.IO[str] | None = None,
+    ) -> None:
+        """Load; an API or network error ends the run with one line and exit code 1."""
+        try:
+            super().invoke(
+                about=about, about_format=about_format, config=config, file_input=file_input
+            )
+        except (GetResponseAPIError, requests.exceptions.RequestException) as error:
+            # Credentials are redacted by the HTTP layer; addresses are masked here.
+            cls.logger.error(  # noqa: TRY400 - the traceback adds nothing
+                "Load failed: %s. STATE already emitted covers everything before it; rerun "
+                "with it to go on (contacts already added are not added twice).",
+                mask_emails_in(str(error)),
             )
             sys.exit(1)
 

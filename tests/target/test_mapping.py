@@ -31,7 +31,7 @@ def test_flat_record_with_aliases() -> None:
             "_sdc_extracted_at": "x",
         }
     )
-    assert contact.fields == {"name": "A", "dayOfCycle": 3, "ipAddress": "1.2.3.4", "scoring": 7}
+    assert contact.fields == {"name": "A", "dayOfCycle": "3", "ipAddress": "1.2.3.4", "scoring": 7}
     assert contact.tags == ["vip", "trial"]
     assert contact.custom == {"tier": "gold"}
 
