@@ -15,7 +15,7 @@ if t.TYPE_CHECKING:
 #: Deliberately simple: GetResponse does the full check; this catches what can never be an email.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 #: Anything shaped like an address inside free text (API error messages, reasons).
-EMAIL_IN_TEXT = re.compile(r"[^\s@\"'<>(),;:\[\]{}]+@(?=[^\s@]+\.[^\s@]+)")
+EMAIL_IN_TEXT = re.compile(r"[^\s@\"'<>(),;:=\[\]{}]+@(?=[^\s@]+\.[^\s@]+)")
 #: §4.1: a contact name is 1-128 characters.
 MAX_NAME_LENGTH = 128
 #: Record properties with a meaning of their own, in both spellings the target accepts.

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
 import subprocess
 import sys
+import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tap_getresponse.api import GOVERNOR, EndpointLimit
+from target_getresponse.target import TargetGetResponse
 
 TARGET = str(Path(sys.executable).parent / "target-getresponse")
 SCHEMA = {
@@ -26,9 +33,19 @@ SCHEMA = {
 }
 
 
-def singer_lines(records: list[dict], *, stream: str = "customers", state: bool = True) -> str:
+def singer_lines(
+    records: list[dict],
+    *,
+    stream: str = "customers",
+    state: bool = True,
+    state_every: int | None = None,
+) -> str:
+    """SCHEMA, the RECORDs, and a STATE (`done`: records before it) at the end or every n."""
     lines = [{"type": "SCHEMA", "stream": stream, "schema": SCHEMA, "key_properties": ["email"]}]
-    lines += [{"type": "RECORD", "stream": stream, "record": record} for record in records]
+    for done, record in enumerate(records, start=1):
+        lines.append({"type": "RECORD", "stream": stream, "record": record})
+        if state_every and done % state_every == 0:
+            lines.append({"type": "STATE", "value": {"bookmarks": {stream: {"done": done}}}})
     if state:
         lines.append({"type": "STATE", "value": {"bookmarks": {stream: {"done": len(records)}}}})
     return "\n".join(json.dumps(line) for line in lines) + "\n"
@@ -90,3 +107,83 @@ def run_target(tmp_path):
 def rejects(tmp_path: Path) -> list[dict]:
     path = tmp_path / "rejects.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+#: An address that is not masked to `***@domain`.
+FULL_EMAIL = re.compile(r"(?<![*\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def full_emails(text: str) -> list[str]:
+    """Every unmasked address in `text` (logs and rejects must have none)."""
+    return FULL_EMAIL.findall(text)
+
+
+class StampedOutput(io.StringIO):
+    """stdout for in-process runs: what was written, and a hook that runs before each write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.before_write: t.Callable[[str], None] | None = None
+
+    def write(self, text: str) -> int:
+        if self.before_write is not None and text.strip():
+            self.before_write(text)
+        return super().write(text)
+
+
+@dataclass
+class InProcessRun:
+    target: TargetGetResponse
+    stdout: str
+    exit_code: int
+
+    @property
+    def states(self) -> list[dict]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+    @property
+    def summary(self) -> dict[str, int]:
+        pairs = self.target.tally.summary().split()
+        return {key: int(value) for key, value in (pair.split("=") for pair in pairs)}
+
+
+@pytest.fixture
+def governor_limits():
+    """Reset the process-wide governor: fast by default, documented limits again afterwards."""
+
+    def reset(*endpoint_limits: EndpointLimit) -> None:
+        GOVERNOR.reset(
+            per_second=1_000_000,
+            endpoint_limits=endpoint_limits
+            or (EndpointLimit("POST", "/contacts/batch", per_second=1_000),),
+        )
+
+    reset()
+    yield reset
+    GOVERNOR.reset()
+
+
+@pytest.fixture
+def run_in_process(tmp_path, governor_limits):
+    """Run the target in this process (so tests can patch it); stdout is a StampedOutput."""
+    del governor_limits  # requested for its reset of the governor around the test
+
+    def run(sb, lines: str, *, stdout: StampedOutput | None = None, **settings) -> InProcessRun:
+        config = {
+            "api_url": sb.url,
+            "api_key": sb.api_key,
+            "campaign_id": sb.data.campaigns[0]["campaignId"],
+            "rejects_file": str(tmp_path / "rejects.jsonl"),
+            **settings,
+        }
+        target = TargetGetResponse(config=config)
+        out = stdout or StampedOutput()
+        exit_code = 0
+        with contextlib.redirect_stdout(out):
+            try:
+                target.listen(io.StringIO(lines))
+            except SystemExit as exit_:
+                exit_code = int(exit_.code or 0)
+        return InProcessRun(target, out.getvalue(), exit_code)
+
+    return run

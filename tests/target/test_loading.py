@@ -7,10 +7,13 @@ import itertools
 import json
 import re
 import subprocess
+from pathlib import Path
 
 from tests.conftest import GENEROUS_LIMITS
 from tests.sandbox import Limits, Scale
-from tests.target.conftest import TARGET, customer, rejects, singer_lines
+from tests.target.conftest import TARGET, customer, full_emails, rejects, singer_lines
+
+DATA = Path(__file__).parents[1] / "data"
 
 FEW = Scale(contacts=20)
 # The batch endpoint's own limits as documented, on an otherwise generous sandbox.
@@ -85,7 +88,18 @@ def test_invalid_records_go_to_rejects_and_the_rest_load(make_sandbox, run_targe
     assert "no-such-list" in reasons
     # Emails are masked unless rejects_include_records is set; no full email in logs either.
     assert not re.search(r"customer\d+@", json.dumps(lines))
-    assert "customer7@" not in run.stderr
+    assert full_emails(json.dumps(lines)) == []
+    assert full_emails(run.stderr) == []
+
+
+def test_rejects_include_records_when_asked(make_sandbox, run_target, tmp_path) -> None:
+    sb = make_sandbox(scale=FEW)
+    run = run_target(
+        sb, singer_lines([customer(1, lifetime_value="lots")]), rejects_include_records=True
+    )
+    [line] = rejects(tmp_path)
+    assert line["record"]["email"] == "customer1@shop.example.org"
+    assert full_emails(run.stderr) == []
 
 
 def test_fail_on_reject_makes_the_exit_non_zero(make_sandbox, run_target) -> None:
@@ -151,14 +165,67 @@ def test_429_storms_and_5xx_lose_and_duplicate_nothing(make_sandbox, run_target)
     assert run.returncode == 0, run.stderr
     assert set(on_list(sb, campaign, (r["email"] for r in records)).values()) == {1}
     assert any(entry.status == 429 for entry in sb.log)
+    # The applied-then-500 batch was sent again: same contacts, nothing added twice.
+    bodies = [json.dumps(e.body) for e in sb.log if e.path == "/contacts/batch"]
+    assert len(bodies) > len(set(bodies))
+    assert sum(result["unchanged"] for result in sb.data.batch_results) >= 1
+    assert (run.summary["added"], run.summary["rejected"]) == (1500, 0)
+    assert full_emails(run.stderr) == []
 
 
 def test_state_is_not_emitted_when_the_batch_was_not_accepted(make_sandbox, run_target) -> None:
     sb = make_sandbox(scale=FEW)
     sb.faults.fail_next(1, status=403, path="/contacts/batch")
     run = run_target(sb, singer_lines([customer(i) for i in range(3)]))
-    assert run.returncode != 0
+    assert run.returncode == 1
     assert run.states == []
+    # One line that names the request, no traceback.
+    assert "Load failed: GetResponse API 403 (code" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_flat_records_from_a_singer_file(make_sandbox, run_target, tmp_path) -> None:
+    sb = make_sandbox(scale=FEW, seed=1)
+    run = run_target(sb, (DATA / "target_flat_contacts.singer").read_text())
+    assert run.returncode == 0, run.stderr
+    assert run.states == [{"bookmarks": {"signups": {"loaded_through": "2026-03-01"}}}]
+    assert (run.summary["received"], run.summary["added"], run.summary["rejected"]) == (4, 2, 2)
+    [ann] = sb.data.contacts.find("ann@example.org", "2aVD")  # list `customers`, by name
+    assert (ann["name"], ann["dayOfCycle"], ann["scoring"], ann["ipAddress"]) == (
+        "Ann",
+        "0",
+        12,
+        "203.0.113.7",
+    )
+    assert {tag["name"] for tag in ann["tags"]} == {"vip", "spring_sale"}
+    values = {v["name"]: v["value"] for v in ann["customFieldValues"]}
+    assert values == {
+        "age": ["30-44"],
+        "interests": ["sport", "books"],
+        "birthday": ["1990-05-17"],
+        "last_purchase": ["2026-03-01 08:15:00"],
+        "lifetime_value": ["1250.5"],
+    }
+    [bob] = sb.data.contacts.find("bob@example.org", sb.data.campaigns[0]["campaignId"])
+    assert [tag["name"] for tag in bob["tags"]] == ["vip"]  # given by id
+    assert bob["customFieldValues"] == []  # favourite_colour is no custom field: ignored
+    reasons = sorted(line["reason"] for line in rejects(tmp_path))
+    assert reasons == ["custom field 'age' does not allow '12'", "invalid email address"]
+
+
+def test_tap_shaped_records_from_a_singer_file(make_sandbox, run_target) -> None:
+    sb = make_sandbox(scale=FEW, seed=1)
+    run = run_target(sb, (DATA / "target_tap_contacts.singer").read_text(), fail_on_reject=True)
+    assert run.returncode == 0, run.stderr
+    assert run.summary["added"] == 2
+    [dora] = sb.data.contacts.find("dora@example.org", "sX4")
+    assert (dora["name"], dora["dayOfCycle"], dora["scoring"]) == ("Dora", "4", 3)
+    assert [tag["tagId"] for tag in dora["tags"]] == ["FqY4"]
+    assert {v["customFieldId"]: v["value"] for v in dora["customFieldValues"]} == {
+        "SKa": ["45-64"],
+        "bB6": ["music", "travel"],
+    }
+    assert sb.data.contacts.find("ed@example.org", "sX4")
 
 
 def test_killed_mid_run_then_rerun_loads_everything_once(make_sandbox, run_target, tmp_path):

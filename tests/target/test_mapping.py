@@ -8,8 +8,10 @@ from target_getresponse.mapping import (
     CustomField,
     RejectError,
     batch_contact,
+    contact_field,
     field_values,
     mask_email,
+    mask_emails_in,
     read_contact,
 )
 
@@ -133,3 +135,64 @@ def test_batch_payload_uses_the_batch_tag_shape() -> None:
 
 def test_mask_email_keeps_only_the_domain() -> None:
     assert mask_email("jane@example.org") == "***@example.org"
+
+
+@pytest.mark.parametrize(
+    ("api_name", "value", "expected"),
+    [
+        ("name", "  Ann  ", "Ann"),
+        ("name", "", None),
+        ("dayOfCycle", 0, "0"),
+        ("dayOfCycle", "12", "12"),
+        ("dayOfCycle", 3.0, "3"),
+        ("scoring", "7", 7),
+        ("scoring", 2.5, 2.5),
+        ("ipAddress", " 10.1.2.3 ", "10.1.2.3"),
+        ("ipAddress", "2001:db8::1", "2001:db8::1"),
+    ],
+    ids=[
+        "name",
+        "empty-name",
+        "cycle-0",
+        "cycle-str",
+        "cycle-float",
+        "score",
+        "score-float",
+        "ipv4",
+        "ipv6",
+    ],
+)
+def test_standard_properties_take_the_api_types(api_name, value, expected) -> None:
+    assert contact_field(api_name, value) == expected
+
+
+@pytest.mark.parametrize(
+    ("api_name", "value"),
+    [
+        ("name", "x" * 129),
+        ("dayOfCycle", -1),
+        ("dayOfCycle", "1.5"),
+        ("dayOfCycle", True),
+        ("scoring", "high"),
+        ("ipAddress", "300.1.1.1"),
+    ],
+    ids=["long-name", "negative-cycle", "fraction-cycle", "bool-cycle", "word-score", "bad-ip"],
+)
+def test_standard_properties_that_cannot_fit_are_rejects(api_name, value) -> None:
+    with pytest.raises(RejectError):
+        contact_field(api_name, value)
+
+
+@pytest.mark.parametrize(
+    "values",
+    ["not a list", [{"value": ["x"]}], ["F1"]],
+    ids=["string", "no-id", "not-an-object"],
+)
+def test_malformed_custom_field_values_are_rejects(values) -> None:
+    with pytest.raises(RejectError):
+        read_contact({"email": "a@b.org", "customFieldValues": values})
+
+
+def test_mask_emails_in_free_text() -> None:
+    text = 'Contact "jane.doe+x@mail.example.org" exists [value=bob@example.com]'
+    assert mask_emails_in(text) == 'Contact "***@mail.example.org" exists [value=***@example.com]'
