@@ -140,7 +140,9 @@ class TargetGetResponse(Target):
     @cached_property
     def api(self) -> GetResponseClient:
         """The shared HTTP client (governor, retries, auth)."""
-        return GetResponseClient.from_config(self.config, logger=self.logger)
+        client = GetResponseClient.from_config(self.config, logger=self.logger)
+        self._calls_before = client.governor.snapshot().calls
+        return client
 
     @cached_property
     def tally(self) -> Tally:
@@ -220,7 +222,10 @@ class TargetGetResponse(Target):
             and "loader" in self.__dict__
         ):
             self.loader.verify(float(self.config.get("verify_timeout_seconds", 300)))
-        self.tally.api_calls = self.api.governor.stats.calls if "api" in self.__dict__ else 0
+        if "api" in self.__dict__:
+            stats = self.api.governor.snapshot()
+            self.tally.api_calls = stats.calls - self._calls_before
+            self.logger.info("GetResponse API use: %s", stats.summary())
         prefix = "Dry run: " if self.config.get("dry_run") else ""
         self.logger.info("%starget-getresponse summary: %s", prefix, self.tally.summary())
         if self.tally.rejected and self.config.get("fail_on_reject"):
