@@ -212,7 +212,8 @@ class ContactLoader:
                 )
                 self._add_one_by_one(campaign_id, batch)
                 return
-        self.tally.count(sent=len(batch), added=len(batch))
+        # A dry run sends nothing; `added` then says what would have been added.
+        self.tally.count(sent=0 if self.dry_run else len(batch), added=len(batch))
         for prepared in batch:
             self._mark_added(campaign_id, prepared)
 

@@ -68,6 +68,9 @@ class Resolver:
         self.create_missing_tags = create_missing_tags and not dry_run
         self.dry_run_creates = create_missing_tags and dry_run
         self.create_missing_custom_fields = create_missing_custom_fields and not dry_run
+        self.dry_run_creates_fields = create_missing_custom_fields and dry_run
+        #: What a dry run would have created, reported once each.
+        self.would_create: set[str] = set()
         self._lock = threading.Lock()
         campaigns = list(iter_collection(client, "/campaigns"))
         self.campaign_ids = {str(c["campaignId"]) for c in campaigns}
@@ -95,8 +98,12 @@ class Resolver:
     ) -> CustomField | None:
         """A custom field by name or id; created (when allowed) typed from its JSON `schema`."""
         found = self.fields_by_id.get(ref) or self.fields_by_name.get(ref)
-        if found or not self.create_missing_custom_fields or not _valid_field_name(ref):
+        if found or not _valid_field_name(ref):
             return found
+        if self.dry_run_creates_fields:
+            self._would_create(f"custom field {ref!r} ({infer_field_type(schema)})")
+        if not self.create_missing_custom_fields:
+            return None
         with self._lock:
             if ref in self.fields_by_name:
                 return self.fields_by_name[ref]
@@ -123,6 +130,7 @@ class Resolver:
             return self.tags_by_name[ref]
         if not self.create_missing_tags:
             if self.dry_run_creates:
+                self._would_create(f"tag {ref!r}")
                 return ref  # a dry run reports what it would create, it does not create it
             msg = f"tag {ref!r} does not exist (create_missing_tags is off)"
             raise RejectError(msg)
@@ -133,6 +141,12 @@ class Resolver:
                 self.tag_names[str(created["tagId"])] = ref
                 LOGGER.info("Created tag %r", ref)
             return self.tags_by_name[ref]
+
+    def _would_create(self, what: str) -> None:
+        with self._lock:
+            if what not in self.would_create:
+                self.would_create.add(what)
+                LOGGER.info("Dry run: would create %s", what)
 
 
 def _valid_field_name(name: str) -> bool:

@@ -39,9 +39,17 @@ def singer_lines(
     stream: str = "customers",
     state: bool = True,
     state_every: int | None = None,
+    schema: dict | None = None,
 ) -> str:
     """SCHEMA, the RECORDs, and a STATE (`done`: records before it) at the end or every n."""
-    lines = [{"type": "SCHEMA", "stream": stream, "schema": SCHEMA, "key_properties": ["email"]}]
+    lines = [
+        {
+            "type": "SCHEMA",
+            "stream": stream,
+            "schema": schema or SCHEMA,
+            "key_properties": ["email"],
+        }
+    ]
     for done, record in enumerate(records, start=1):
         lines.append({"type": "RECORD", "stream": stream, "record": record})
         if state_every and done % state_every == 0:

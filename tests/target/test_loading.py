@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.conftest import GENEROUS_LIMITS
 from tests.sandbox import Limits, Scale
-from tests.target.conftest import TARGET, customer, full_emails, rejects, singer_lines
+from tests.target.conftest import SCHEMA, TARGET, customer, full_emails, rejects, singer_lines
 
 DATA = Path(__file__).parents[1] / "data"
 
@@ -149,10 +149,66 @@ def test_upsert_updates_existing_contacts(make_sandbox, run_target) -> None:
 
 def test_dry_run_writes_nothing(make_sandbox, run_target) -> None:
     sb = make_sandbox(scale=FEW)
-    run = run_target(sb, singer_lines([customer(i) for i in range(5)]), dry_run=True)
+    records = [customer(i, shoe_size=42) for i in range(5)] + [{"email": "bad"}]
+    schema = {
+        "type": "object",
+        "properties": {**SCHEMA["properties"], "shoe_size": {"type": "integer"}},
+    }
+    run = run_target(
+        sb, singer_lines(records, schema=schema), dry_run=True, create_missing_custom_fields=True
+    )
     assert run.returncode == 0, run.stderr
-    assert "Dry run" in run.stderr
+    assert "Dry run: target-getresponse summary: received=6 sent=0 added=5" in run.stderr
+    assert "rejected=1" in run.stderr
+    assert "Dry run: would create tag 'new_customers'" in run.stderr
+    assert "Dry run: would create custom field 'shoe_size' (number)" in run.stderr
     assert not [entry for entry in sb.log if entry.method == "POST"]
+
+
+def test_missing_custom_fields_are_created_typed_from_the_schema(make_sandbox, run_target) -> None:
+    sb = make_sandbox(scale=FEW)
+    campaign = sb.data.campaigns[0]["campaignId"]
+    extra = {
+        "loyalty_points": {"type": ["integer", "null"]},
+        "signup_day": {"type": ["string", "null"], "format": "date"},
+        "member_since": {"type": ["string", "null"], "format": "date-time"},
+        "favourite_colour": {"type": ["string", "null"]},
+        "FavouriteFood": {"type": ["string", "null"]},
+    }
+    schema = {"type": "object", "properties": {**SCHEMA["properties"], **extra}}
+    record = customer(
+        1,
+        loyalty_points=120,
+        signup_day="2026-01-05",
+        member_since="2026-01-05T09:30:00Z",
+        favourite_colour="green",
+        FavouriteFood="pizza",
+    )
+    run = run_target(sb, singer_lines([record], schema=schema), create_missing_custom_fields=True)
+    assert run.returncode == 0, run.stderr
+    types = {f["name"]: f["type"] for f in sb.data.custom_fields}
+    assert {name: types.get(name) for name in extra} == {
+        "loyalty_points": "number",
+        "signup_day": "date",
+        "member_since": "datetime",
+        "favourite_colour": "string",
+        "FavouriteFood": None,  # not a valid custom field name (lowercase, digits, _): ignored
+    }
+    [contact] = sb.data.contacts.find(record["email"], campaign)
+    values = {v["name"]: v["value"] for v in contact["customFieldValues"]}
+    assert values["loyalty_points"] == ["120"]
+    assert values["member_since"] == ["2026-01-05 09:30:00"]
+    assert values["favourite_colour"] == ["green"]
+
+
+def test_unknown_tags_are_rejects_when_creation_is_off(make_sandbox, run_target, tmp_path) -> None:
+    sb = make_sandbox(scale=FEW)
+    records = [customer(1), customer(2)]  # tags: vip (exists) and new_customers (does not)
+    run = run_target(sb, singer_lines(records), create_missing_tags=False)
+    assert (run.summary["added"], run.summary["rejected"]) == (1, 1)
+    [line] = rejects(tmp_path)
+    assert "new_customers" in line["reason"]
+    assert not any(tag["name"] == "new_customers" for tag in sb.data.tags)
 
 
 def test_429_storms_and_5xx_lose_and_duplicate_nothing(make_sandbox, run_target) -> None:
