@@ -124,6 +124,7 @@ class TargetGetResponse(Target):
         """One sink drains at a time: all streams share one loader, tally and batch quota."""
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1
+        self._versions_ignored: set[str] = set()
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -203,6 +204,17 @@ class TargetGetResponse(Target):
         )
         who = mask_email(email) if email else "a record"
         self.logger.warning("Rejected %s from stream '%s': %s", who, stream, mask_emails_in(reason))
+
+    @override
+    def _process_activate_version_message(self, message_dict: dict[str, t.Any]) -> None:
+        """Ignored, said once per stream: contacts are added or updated, never removed."""
+        stream = str(message_dict.get("stream"))
+        if stream not in self._versions_ignored:
+            self._versions_ignored.add(stream)
+            self.logger.info(
+                "ACTIVATE_VERSION for stream '%s' ignored: this target never removes contacts",
+                stream,
+            )
 
     @override
     def _write_state_message(self, state: dict[str, t.Any]) -> None:

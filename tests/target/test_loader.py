@@ -234,7 +234,8 @@ def test_batch_size_rows_above_1000_is_capped(make_sandbox, run_in_process) -> N
 def test_activate_version_is_ignored_politely(make_sandbox, run_in_process) -> None:
     sb = make_sandbox(scale=FEW)
     lines = singer_lines([customer(1)])
-    lines += json.dumps({"type": "ACTIVATE_VERSION", "stream": "customers", "version": 1}) + "\n"
+    version = json.dumps({"type": "ACTIVATE_VERSION", "stream": "customers", "version": 1})
+    lines += f"{version}\n{version}\n"
     run = run_in_process(sb, lines)
     assert run.exit_code == 0
     assert run.summary["added"] == 1

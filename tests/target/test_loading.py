@@ -63,6 +63,14 @@ def test_ten_thousand_contacts_land_exactly_within_batch_limits(make_sandbox, ru
     assert all(b.started - a.started >= 0.8 for a, b in itertools.pairwise(batches))
     counts = on_list(sb, campaign, (r["email"] for r in records))
     assert set(counts.values()) == {1}
+    for record in records:
+        [contact] = sb.data.contacts.find(record["email"], campaign)
+        values = {v["name"]: v["value"] for v in contact["customFieldValues"]}
+        assert values == {
+            "customer_tier": [record["customer_tier"]],
+            "lifetime_value": [f"{record['lifetime_value']:.1f}".removesuffix(".0")],
+        }
+        assert [tag["name"] for tag in contact["tags"]] == record["tags"]
 
 
 def test_invalid_records_go_to_rejects_and_the_rest_load(make_sandbox, run_target, tmp_path):
@@ -245,6 +253,8 @@ def test_flat_records_from_a_singer_file(make_sandbox, run_target, tmp_path) -> 
     run = run_target(sb, (DATA / "target_flat_contacts.singer").read_text())
     assert run.returncode == 0, run.stderr
     assert run.states == [{"bookmarks": {"signups": {"loaded_through": "2026-03-01"}}}]
+    [ignored] = [line for line in run.stderr.splitlines() if "ACTIVATE_VERSION" in line]
+    assert "| INFO " in ignored
     assert (run.summary["received"], run.summary["added"], run.summary["rejected"]) == (4, 2, 2)
     [ann] = sb.data.contacts.find("ann@example.org", "2aVD")  # list `customers`, by name
     assert (ann["name"], ann["dayOfCycle"], ann["scoring"], ann["ipAddress"]) == (
