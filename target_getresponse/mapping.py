@@ -16,6 +16,8 @@ if t.TYPE_CHECKING:
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 #: Anything shaped like an address inside free text (API error messages, reasons).
 EMAIL_IN_TEXT = re.compile(r"[^\s@\"'<>(),;:=\[\]{}]+@(?=[^\s@]+\.[^\s@]+)")
+#: The same inside a URL (an exact-match lookup's `query[email]=jane%40example.org`).
+EMAIL_IN_URL = re.compile(r"[^\s@&=?/\"'<>(),;:\[\]{}]+%40(?=[^\s&]+\.)", re.IGNORECASE)
 #: §4.1: a contact name is 1-128 characters.
 MAX_NAME_LENGTH = 128
 #: Record properties with a meaning of their own, in both spellings the target accepts.
@@ -303,4 +305,4 @@ def mask_email(email: str) -> str:
 
 def mask_emails_in(text: str) -> str:
     """Free text (an API error, a reason) with every address in it masked to its domain."""
-    return EMAIL_IN_TEXT.sub("***@", text)
+    return EMAIL_IN_URL.sub("***%40", EMAIL_IN_TEXT.sub("***@", text))

@@ -196,3 +196,5 @@ def test_malformed_custom_field_values_are_rejects(values) -> None:
 def test_mask_emails_in_free_text() -> None:
     text = 'Contact "jane.doe+x@mail.example.org" exists [value=bob@example.com]'
     assert mask_emails_in(text) == 'Contact "***@mail.example.org" exists [value=***@example.com]'
+    url = "url: /v3/contacts?query%5Bemail%5D=jo.e%2Bx%40example.org&page=1"
+    assert mask_emails_in(url) == url.replace("jo.e%2Bx%40", "***%40")
