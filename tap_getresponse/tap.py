@@ -11,17 +11,15 @@ from functools import cached_property
 import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
 from tap_getresponse.api import (
     CONNECTION_SETTINGS,
     GOVERNOR,
-    ConfigError,
     GetResponseAPIError,
     GetResponseClient,
     RateGovernor,
-    check_connection_settings,
+    plugin_config_errors,
 )
 from tap_getresponse.streams import STREAMS
 from tap_getresponse.windows import iter_stable_pages
@@ -133,14 +131,7 @@ class TapGetResponse(Tap):
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=raise_errors)
-        try:
-            for warning in check_connection_settings(self.config):
-                self.logger.warning(warning)
-        except ConfigError as error:
-            if raise_errors:
-                raise ConfigValidationError(str(error), errors=[str(error)]) from None
-            errors.append(str(error))
-        return errors
+        return errors + plugin_config_errors(self.config, self.logger, raise_errors=raise_errors)
 
     @override
     @classmethod

@@ -9,15 +9,13 @@ from functools import cached_property
 import requests
 from singer_sdk import Target
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
 from tap_getresponse.api import (
     CONNECTION_SETTINGS,
-    ConfigError,
     GetResponseAPIError,
     GetResponseClient,
-    check_connection_settings,
+    plugin_config_errors,
 )
 from target_getresponse.loader import ContactLoader
 from target_getresponse.mapping import mask_email, mask_emails_in
@@ -129,14 +127,7 @@ class TargetGetResponse(Target):
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=raise_errors)
-        try:
-            for warning in check_connection_settings(self.config):
-                self.logger.warning(warning)
-        except ConfigError as error:
-            if raise_errors:
-                raise ConfigValidationError(str(error), errors=[str(error)]) from None
-            errors.append(str(error))
-        return errors
+        return errors + plugin_config_errors(self.config, self.logger, raise_errors=raise_errors)
 
     @cached_property
     def api(self) -> GetResponseClient:

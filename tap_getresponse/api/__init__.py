@@ -16,7 +16,11 @@ from tap_getresponse.api.governor import (
     GovernorStats,
     RateGovernor,
 )
-from tap_getresponse.api.settings import CONNECTION_SETTINGS, check_connection_settings
+from tap_getresponse.api.settings import (
+    CONNECTION_SETTINGS,
+    check_connection_settings,
+    plugin_config_errors,
+)
 
 __all__ = [
     "CONNECTION_SETTINGS",
@@ -30,6 +34,7 @@ __all__ = [
     "GovernorStats",
     "RateGovernor",
     "check_connection_settings",
+    "plugin_config_errors",
     "redact",
     "redact_headers",
 ]

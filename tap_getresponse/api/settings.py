@@ -7,11 +7,13 @@ import typing as t
 from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
 from tap_getresponse.api.errors import ConfigError
 from tap_getresponse.api.governor import MAX_IN_FLIGHT
 
 if t.TYPE_CHECKING:
+    import logging
     from collections.abc import Mapping
 
 RETAIL_API_URL = "https://api.getresponse.com/v3"
@@ -107,6 +109,24 @@ def check_connection_settings(config: Mapping[str, t.Any]) -> list[str]:
             "need it for the X-Domain header.",
         )
     return warnings
+
+
+def plugin_config_errors(
+    config: Mapping[str, t.Any],
+    logger: logging.Logger,
+    *,
+    raise_errors: bool,
+) -> list[str]:
+    """The connection part of a plugin's `_validate_config`: log warnings, one-line errors."""
+    try:
+        for warning in check_connection_settings(config):
+            logger.warning(warning)
+    except ConfigError as error:
+        if raise_errors:
+            # The SDK's CLI prints each error as one log line and exits 1, without a traceback.
+            raise ConfigValidationError(str(error), errors=[str(error)]) from None
+        return [str(error)]
+    return []
 
 
 def _check_auth(config: Mapping[str, t.Any]) -> None:
