@@ -168,11 +168,13 @@ class _RateLimiter:
                 "X-RateLimit-Reset": f"{self._reset_in(moment)} seconds",
             }
 
-    def admit(self, *, batch: bool) -> None:
-        """Count one call or raise the 429 the API would answer (§5.3)."""
+    def admit(self, *, batch: bool, moment: float | None = None) -> None:
+        """Count one call arriving at `moment` or raise the 429 the API would answer (§5.3)."""
         lim = self.limits
         with self.lock:
-            moment = time.monotonic()
+            # Limits are judged at arrival, as a gateway would: reading and parsing a large body
+            # must not shift a request into another one-second window.
+            moment = time.monotonic() if moment is None else moment
             self._roll(moment)
             while self.recent and moment - self.recent[0] >= 1.0:
                 self.recent.popleft()
@@ -546,11 +548,13 @@ class _Handler(BaseHTTPRequestHandler):
                     )
                 sb._check_domain(entry.x_domain)  # noqa: SLF001
                 if rel == "/token" and method == "POST":
-                    sb._limiter.admit(batch=False)  # noqa: SLF001
+                    sb._limiter.admit(batch=False, moment=started)  # noqa: SLF001
                     response = sb._token_endpoint(self.headers, raw_body)  # noqa: SLF001
                 else:
                     sb._authenticate(self.headers)  # noqa: SLF001
-                    sb._limiter.admit(batch=(method == "POST" and rel == "/contacts/batch"))  # noqa: SLF001
+                    sb._limiter.admit(  # noqa: SLF001
+                        batch=(method == "POST" and rel == "/contacts/batch"), moment=started
+                    )
                     fault = sb.faults.take("fail", method, rel)
                     if fault is not None:
                         code = errors.STATUS_CODE.get(fault.status, 1)
