@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 
-.PHONY: demo test lint bench clean readme-about
+.PHONY: demo test lint clean readme-about
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,6 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(BIN)/python -m pytest
-
-bench: $(VENV)/.installed
-	$(BIN)/python -m tests.benchmarks
 
 # Paste both plugins' live `--about --format=markdown` into README.md between their markers.
 readme-about: $(VENV)/.installed
