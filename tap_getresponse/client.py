@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from singer_sdk import RESTStream
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from tap_getresponse import windows
@@ -49,6 +50,9 @@ class GetResponseStream(RESTStream[int]):
     path: str = ""
     #: A STATE message at least every this many records, so a killed run resumes close by.
     STATE_MSG_FREQUENCY = 1000
+    #: The normaliser already types every value and drops undeclared keys as the SDK would;
+    #: the SDK's own pass would walk every value of every record again (normalize.py).
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
     #: Server-side time filter (`query[<field>][from|to]`) backing the replication key, if any.
     window_field: t.ClassVar[str | None] = None
     #: Whether the collection can sort by `window_field` (adds `sort[<field>]=asc`).
@@ -119,7 +123,7 @@ class GetResponseStream(RESTStream[int]):
     @cached_property
     def normaliser(self) -> RecordNormaliser:
         """Schema-driven type conversions, compiled once per stream."""
-        return RecordNormaliser(self.schema, stream_name=self.name)
+        return RecordNormaliser(self.schema, stream_name=self.name, logger=self.logger)
 
     @override
     @property

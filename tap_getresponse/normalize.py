@@ -18,12 +18,17 @@ Conversions, by the type the schema declares:
 
 An empty string in a boolean, numeric or date field becomes None (GetResponse's way of saying
 "unset"). Any other value that does not convert raises `NormalisationError` naming the stream and
-the field path. Values already of the right type, unknown keys and other types pass unchanged.
+the field path. Values already of the right type and other types pass unchanged.
+
+Keys an object's schema does not declare are dropped, with one warning per path, as the SDK's own
+type conformance does; the streams switch that conformance off (it walks every value of every
+record) because this plan already leaves records exactly as the SDK would.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -97,19 +102,26 @@ def interval_start(time_interval: str) -> str:
 class RecordNormaliser:
     """Converts one stream's records to the types its Singer schema declares."""
 
-    def __init__(self, schema: Mapping[str, Any], *, stream_name: str = "") -> None:
+    def __init__(
+        self,
+        schema: Mapping[str, Any],
+        *,
+        stream_name: str = "",
+        logger: logging.Logger | None = None,
+    ) -> None:
         """Compile `schema` into the list of paths to convert (done once per stream)."""
         self.stream_name = stream_name
+        self.logger = logger or logging.getLogger(__name__)
         #: path -> conversion kind, for logs and tests (`a.b[].c`: `[]` steps into arrays).
         self.conversions: dict[str, str] = {}
-        self._plan = self._compile_properties(schema, "")
+        #: Undeclared keys already warned about (one warning per path and run).
+        self.dropped: set[str] = set()
+        self._convert = self._compile_object(schema, "")
 
     def normalise(self, record: dict[str, Any]) -> dict[str, Any]:
         """Convert `record` in place and return it."""
-        for key, convert in self._plan:
-            value = record.get(key)
-            if value is not None:
-                record[key] = convert(value)
+        if self._convert is not None:
+            self._convert(record)
         return record
 
     def _compile_properties(
@@ -121,6 +133,21 @@ class RecordNormaliser:
             if convert is not None:
                 plan.append((key, convert))
         return tuple(plan)
+
+    def _drop_undeclared(self, value: dict[str, Any], declared: frozenset[str], path: str) -> None:
+        """Remove keys the schema does not declare; warn once per path."""
+        undeclared = [key for key in value if key not in declared]
+        for key in undeclared:
+            del value[key]
+        new = {f"{path}.{key}" if path else key for key in undeclared} - self.dropped
+        if new:
+            self.dropped |= new
+            self.logger.warning(
+                "Properties %s were present in the '%s' stream but not found in its schema. "
+                "Ignoring.",
+                tuple(sorted(new)),
+                self.stream_name,
+            )
 
     def _compile(self, schema: Mapping[str, Any], path: str) -> Convert | None:  # noqa: PLR0911
         schema = _single_branch(schema)
@@ -144,11 +171,15 @@ class RecordNormaliser:
 
     def _compile_object(self, schema: Mapping[str, Any], path: str) -> Convert | None:
         plan = self._compile_properties(schema, path)
-        if not plan:
+        closed = "properties" in schema and not schema.get("additionalProperties")
+        declared = frozenset(schema.get("properties") or ())
+        if not plan and not closed:
             return None
 
         def convert_object(value: object) -> object:
             if type(value) is dict:
+                if closed and not declared.issuperset(value):
+                    self._drop_undeclared(value, declared, path)
                 for key, convert in plan:
                     child = value.get(key)
                     if child is not None:

@@ -23,6 +23,7 @@ from tap_getresponse.api import (
 )
 from tap_getresponse.streams import STREAMS
 from tap_getresponse.windows import iter_stable_pages
+from tap_getresponse.writer import BlockWriter
 
 if t.TYPE_CHECKING:
     from tap_getresponse.client import GetResponseStream, ParentCollection
@@ -74,6 +75,8 @@ class TapGetResponse(Tap):
 
     #: Admission control for every request; the process-wide one, so tap and target share it.
     governor: t.ClassVar[RateGovernor] = GOVERNOR
+    #: msgspec-encoded lines, written in blocks and flushed before every STATE (writer.py).
+    message_writer_class = BlockWriter
 
     @cached_property
     def run_started_at(self) -> dt.datetime:

@@ -239,9 +239,8 @@ def test_newsletter_list_item():
         },
         "flags": "clicktrack,google_analytics",
         "campaign": {"campaignId": "C", "href": "https://example.invalid/C", "name": None},
-        "somethingNew": "untouched",
     }
-    record = normaliser.normalise(copy.deepcopy(raw))
+    record = normaliser.normalise(copy.deepcopy(raw) | {"somethingNew": "dropped"})
     assert record == raw | {
         "sendOn": "2024-07-14T07:00:00+00:00",
         "createdOn": "2024-07-13T07:00:00+00:00",
@@ -390,3 +389,28 @@ def test_all_null_record_validates(stream):
     schema = load_schema(stream)
     raw = dict.fromkeys(schema["properties"])
     validator(schema).validate(RecordNormaliser(schema).normalise(raw))
+
+
+def test_undeclared_keys_are_dropped_at_every_level_with_one_warning_per_path(caplog):
+    normaliser = RecordNormaliser(load_schema("products"), stream_name="products")
+    for _ in range(3):
+        record = normaliser.normalise(
+            {
+                "productId": "p",
+                "surprise": 1,
+                "variants": [{"price": "20", "extra": "x", "images": [{"position": "1", "z": 0}]}],
+            }
+        )
+        assert record == {
+            "productId": "p",
+            "variants": [{"price": 20, "images": [{"position": 1}]}],
+        }
+    warnings = [r.getMessage() for r in caplog.records if "not found in its schema" in r.message]
+    assert len(warnings) == 3
+    assert normaliser.dropped == {"surprise", "variants[].extra", "variants[].images[].z"}
+
+
+def test_objects_without_declared_properties_keep_every_key():
+    schema = {"properties": {"free": {"type": ["object", "null"]}}}
+    record = {"free": {"anything": "goes"}}
+    assert RecordNormaliser(schema).normalise(copy.deepcopy(record)) == record

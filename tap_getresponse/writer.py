@@ -1,0 +1,60 @@
+"""The tap's Singer writer: msgspec encoding, and stdout written in blocks, not line by line.
+
+The SDK's writers encode with simplejson and flush stdout after every message: one system call
+per record (and with `PYTHONUNBUFFERED`, which Meltano and many containers set, nothing buffers it
+either), the largest single cost of emitting 100,000 contacts. Here RECORD lines collect in a
+buffer that is written out when it reaches `BLOCK_BYTES` and before every other message (SCHEMA,
+STATE, ACTIVATE_VERSION), so a target has read every record before the STATE that covers it, and
+a killed tap loses only records that no emitted STATE counted; a run that fails still writes its
+held records at exit. The lines are the same compact JSON, key for key, as the SDK's writer's.
+"""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+import weakref
+
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.singerlib import RecordMessage
+from typing_extensions import override
+
+if t.TYPE_CHECKING:
+    from singer_sdk.singerlib.encoding.simple import Message
+
+
+class BlockWriter(MsgSpecWriter):
+    """MsgSpecWriter that writes RECORD lines to stdout in blocks and flushes on the rest."""
+
+    #: Bytes of RECORD lines held before they are written (a few dozen records).
+    BLOCK_BYTES = 64 * 1024
+
+    def __init__(self) -> None:
+        """Nothing held yet; lines still held when the writer goes (or the process exits) go out."""
+        self._pending = bytearray()
+        weakref.finalize(self, _write_out, self._pending)
+
+    @override
+    def write_message(self, message: Message) -> None:
+        self._pending += self.format_message(message)
+        if len(self._pending) >= self.BLOCK_BYTES or not isinstance(message, RecordMessage):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write out every held line and flush stdout."""
+        _write_out(self._pending)
+
+
+def _write_out(pending: bytearray) -> None:
+    """Write `pending` to stdout and empty it (first: a failed write is not repeated)."""
+    block = bytes(pending)
+    pending.clear()
+    out = sys.stdout
+    if block:
+        binary = getattr(out, "buffer", None)
+        if binary is None:  # a text-only stream (tests capturing stdout)
+            out.write(block.decode())
+        else:
+            out.flush()  # anything written as text goes first
+            binary.write(block)
+    out.flush()
