@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 
-.PHONY: demo test lint clean readme-about
+.PHONY: demo test lint bench clean readme-about
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The benchmark suite (not part of `test`): prints a table of figures, each against its baseline.
+# `make bench ARGS="--only tap,details --quick"`; see tests/benchmarks/__init__.py.
+bench: $(VENV)/.installed
+	$(BIN)/python -m tests.benchmarks $(ARGS)
 
 # Paste both plugins' live `--about --format=markdown` into README.md between their markers.
 readme-about: $(VENV)/.installed

@@ -1,0 +1,174 @@
+"""What every benchmark shares: running the real CLIs as child processes, and the result table.
+
+The sandbox runs in the benchmark's own process (its request log is the call counter); the tap
+and target run as users run them, as separate processes, so their CPU, start-up and peak memory
+are their own. Every figure is printed next to the baseline it is measured against in the same
+run, with the ratio and the floor the issue sets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from tests.sandbox import Sandbox
+
+BIN = Path(sys.executable).parent
+TAP = str(BIN / "tap-getresponse")
+TARGET = str(BIN / "target-getresponse")
+RECORD_PREFIX = b'{"type":"RECORD"'
+STATE_PREFIX = b'{"type":"STATE"'
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One line of the result table."""
+
+    bench: str
+    measure: str
+    value: str
+    against: str = ""
+    ratio: float | None = None
+    floor: str = ""
+    met: bool | None = None
+
+    def cells(self) -> list[str]:
+        """The table cells of this figure."""
+        ratio = "" if self.ratio is None else f"{self.ratio:.2f}x"
+        met = {None: "", True: "yes", False: "NO"}[self.met]
+        return [self.bench, self.measure, self.value, self.against, ratio, self.floor, met]
+
+
+def table(figures: Iterable[Figure]) -> str:
+    """A Markdown table of `figures`."""
+    header = ["benchmark", "measure", "figure", "baseline (same run)", "ratio", "floor", "met"]
+    rows = [header, ["---"] * len(header), *(figure.cells() for figure in figures)]
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+def say(text: str) -> None:
+    """Progress on stderr, so stdout stays the table."""
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished tap or target process."""
+
+    returncode: int
+    seconds: float
+    records: int
+    peak_rss_mb: float
+    last_state: dict[str, t.Any] | None
+    stderr: str
+
+    def check(self, what: str) -> Run:
+        """Raise with the end of stderr unless the process succeeded."""
+        if self.returncode != 0:
+            msg = f"{what} failed with exit {self.returncode}:\n{self.stderr[-3000:]}"
+            raise RuntimeError(msg)
+        return self
+
+
+def run_process(command: Sequence[str], *, stdin: bytes | None = None) -> Run:
+    """Run `command`, counting RECORD lines on its stdout and reading its peak RSS."""
+    with tempfile.TemporaryFile() as errors, tempfile.TemporaryFile() as given:
+        if stdin is not None:
+            given.write(stdin)
+            given.seek(0)
+        started = time.monotonic()
+        process = subprocess.Popen(command, stdin=given, stdout=subprocess.PIPE, stderr=errors)
+        records = 0
+        last_state = None
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith(RECORD_PREFIX):
+                records += 1
+            elif line.startswith(STATE_PREFIX):
+                last_state = line
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.monotonic() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        return Run(
+            returncode=process.returncode,
+            seconds=seconds,
+            records=records,
+            peak_rss_mb=usage.ru_maxrss / 1024,  # Linux reports kilobytes
+            last_state=json.loads(last_state)["value"] if last_state else None,
+            stderr=errors.read().decode(errors="replace"),
+        )
+
+
+class TapRunner:
+    """Runs `tap-getresponse` against one sandbox with a catalog selecting some streams."""
+
+    def __init__(
+        self,
+        sb: Sandbox,
+        workdir: Path,
+        streams: Iterable[str] | None = None,
+        exclude: Iterable[str] = (),
+    ) -> None:
+        """Discover once; keep a catalog selecting `streams` (all when None) but not `exclude`."""
+        self.sb = sb
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        config = self.write("discover.json", self.config())
+        found = subprocess.run(
+            [TAP, "--config", str(config), "--discover"], capture_output=True, check=True
+        )
+        catalog = json.loads(found.stdout)
+        wanted = None if streams is None else set(streams)
+        unwanted = set(exclude)
+        #: The selected streams' names.
+        self.selected: list[str] = []
+        for entry in catalog["streams"]:
+            name = entry["tap_stream_id"]
+            selected = (wanted is None or name in wanted) and name not in unwanted
+            if selected:
+                self.selected.append(name)
+            for item in entry["metadata"]:
+                if not item["breadcrumb"]:
+                    item["metadata"]["selected"] = selected
+        self.catalog = self.write("catalog.json", catalog)
+
+    def config(self, **settings: t.Any) -> dict[str, t.Any]:
+        """Tap settings for the sandbox, plus `settings`."""
+        return {"api_url": self.sb.url, "api_key": self.sb.api_key, **settings}
+
+    def write(self, name: str, value: t.Any) -> Path:
+        """Write `value` as JSON into the work directory."""
+        path = self.workdir / name
+        path.write_text(json.dumps(value))
+        return path
+
+    def run(self, state: dict[str, t.Any] | None = None, **settings: t.Any) -> Run:
+        """One sync with `settings`; the sandbox log holds only this run's calls afterwards."""
+        command = [TAP, "--config", str(self.write("config.json", self.config(**settings)))]
+        command += ["--catalog", str(self.catalog)]
+        if state is not None:
+            command += ["--state", str(self.write("state.json", state))]
+        self.sb.clear_log()
+        return run_process(command).check("tap-getresponse")
+
+
+def rate_limited(sb: Sandbox) -> int:
+    """How many 429 answers the sandbox gave since its log was last cleared."""
+    return sum(1 for entry in sb.log if entry.status == 429)
+
+
+def ratio(value: float, baseline: float) -> float:
+    """value / baseline, 0 when there is no baseline."""
+    return value / baseline if baseline else 0.0
