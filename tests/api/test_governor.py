@@ -233,10 +233,10 @@ def test_the_process_governor_can_be_reset_in_place() -> None:
     assert GOVERNOR.max_in_flight == 10
 
 
-def test_jitter_margin_costs_the_80_per_second_little_and_keeps_the_batch_spacing() -> None:
+def test_jitter_margin_costs_at_most_five_percent_and_spaces_batches() -> None:
     governor, fake = fake_governor(per_second=80)
     call(governor, 801)  # 800 calls after the first: 10 s at exactly 80/s
-    assert 10.0 <= fake.now <= 10.0 * 1.03
+    assert 10.0 <= fake.now <= 10.0 * 1.05 + 1e-6
     governor, fake = fake_governor()
     call(governor, 3, "POST", "/contacts/batch")
     assert fake.now >= 2 * (1.0 + WINDOW_MARGIN_SECONDS)
