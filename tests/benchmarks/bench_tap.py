@@ -118,6 +118,7 @@ def throughput(contacts: int, latencies: list[float], workdir: Path) -> list[Fig
                     name,
                     f"{label}, 429 answers",
                     f"{seq_429} + {par_429}",
+                    floor="0",
                     met=not (seq_429 or par_429),
                 ),
             ]

@@ -122,17 +122,18 @@ def run_process(command: Sequence[str], *, stdin: bytes | None = None) -> Run:
             given.write(stdin)
             given.seek(0)
         started = time.monotonic()
-        process = subprocess.Popen(command, stdin=given, stdout=subprocess.PIPE, stderr=errors)
-        peak = PeakMemory(process.pid)
-        records = 0
-        last_state = None
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.startswith(RECORD_PREFIX):
-                records += 1
-            elif line.startswith(STATE_PREFIX):
-                last_state = line
-        process.wait()
+        with subprocess.Popen(
+            command, stdin=given, stdout=subprocess.PIPE, stderr=errors
+        ) as process:
+            peak = PeakMemory(process.pid)
+            records = 0
+            last_state = None
+            assert process.stdout is not None
+            for line in process.stdout:
+                if line.startswith(RECORD_PREFIX):
+                    records += 1
+                elif line.startswith(STATE_PREFIX):
+                    last_state = line
         seconds = time.monotonic() - started
         peak.join()
         errors.seek(0)

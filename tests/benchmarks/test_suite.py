@@ -1,0 +1,63 @@
+"""The benchmark suite still runs: every benchmark at a tiny size, figures checked for sense.
+
+Speed is not asserted here (that is what the suite prints); these keep the harness, the
+in-memory taps and the baselines from rotting between benchmark runs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.benchmarks.__main__ import main
+from tests.benchmarks.bench_details import details
+from tests.benchmarks.bench_memory import memory
+from tests.benchmarks.bench_tap import calls, throughput
+from tests.benchmarks.bench_target import target
+from tests.benchmarks.harness import Figure, table
+
+pytestmark = pytest.mark.slow
+
+
+def test_tap_throughput_reports_every_figure_against_its_baseline(tmp_path):
+    figures = throughput(2_000, [0.0, 0.02], tmp_path)
+    measures = [(f.bench, f.measure) for f in figures]
+    assert ("record path", "tap's record path, in memory") in measures
+    assert sum("max_parallel_requests=1" in m for _, m in measures) == 2
+    assert all(f.ratio is None or f.ratio > 0 for f in figures)
+    assert all(f.met is not False for f in figures if "429" in f.measure)
+
+
+def test_calls_count_pages_and_rerun_partitions(tmp_path):
+    full, _, rerun = calls(3_000, tmp_path)
+    assert full.value == "3 calls to /contacts"
+    assert full.met
+    assert rerun.met
+
+
+def test_details_rates_come_from_the_sandbox_log(tmp_path):
+    figures = details(40, [0.02], tmp_path, full=False)
+    parallel = next(f for f in figures if "default (" in f.measure)
+    assert "(40 calls)" in parallel.measure
+    assert float(parallel.value.split()[0]) > 0
+
+
+def test_peak_memory_is_read_for_each_size(tmp_path):
+    figures = memory([500, 1_000], tmp_path)
+    assert [f.measure for f in figures] == ["tap, 500 contacts", "tap, 1,000 contacts"]
+    # The tap's own peak, not the sandbox-holding parent's: a Python process of tens of MB.
+    assert all(20 < float(f.value.split()[0]) < 500 for f in figures)
+
+
+def test_target_against_batch_loop_and_per_contact_loader(tmp_path):
+    figures = target(300, tmp_path, full=False)
+    calls_figure = next(f for f in figures if f.measure == "API calls")
+    assert calls_figure.against.startswith("per-contact loader 300 calls")
+    assert figures[-1].met  # no 429 for the target
+
+
+def test_table_and_exit_code(capsys):
+    figures = [Figure("b", "m", "1 rec/s", "base", 2.0, ">= 1x", met=True)]
+    assert table(figures).splitlines()[2] == "| b | m | 1 rec/s | base | 2.00x | >= 1x | yes |"
+    with pytest.raises(SystemExit):
+        main(["--only", "nonsense"])
+    assert "unknown benchmark" in capsys.readouterr().err
