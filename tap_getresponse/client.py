@@ -207,6 +207,10 @@ class GetResponseStream(RESTStream[int]):
             yield from self.request_records(context)
         except StreamUnavailableError as error:
             self.skip_unavailable(error, context)
+        finally:
+            # Records are written in blocks (writer.py); the SDK writes no STATE after an
+            # unchanged bookmark, so the last block of each partition goes out here.
+            self._tap_ref.flush_output()
 
     def on_page(self, page: Page) -> None:
         """Called with each page before its records are handed on (parents batch children here)."""

@@ -122,6 +122,11 @@ class TapGetResponse(Tap):
             self.listings[parent] = list(dict.fromkeys(ids))
         return self.listings[parent]
 
+    def flush_output(self) -> None:
+        """Write out records the block writer still holds."""
+        if isinstance(self.message_writer, BlockWriter):
+            self.message_writer.flush()
+
     @cached_property
     def api(self) -> GetResponseClient:
         """One HTTP client, session and rate governor for every stream of this run."""

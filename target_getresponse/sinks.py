@@ -125,8 +125,14 @@ class ContactsSink(BatchSink):
 
     @override
     def process_batch(self, context: dict[str, t.Any]) -> None:
+        """Hand the batch to the sender: it loads while the next batch is read."""
         by_list: dict[str, list[Prepared]] = {}
         for (campaign_id, _), prepared in context.get("contacts", {}).items():
             by_list.setdefault(campaign_id, []).append(prepared)
-        for campaign_id, contacts in by_list.items():
-            self.run.loader.load(campaign_id, contacts)
+        loader = self.run.loader
+
+        def load() -> None:
+            for campaign_id, contacts in by_list.items():
+                loader.load(campaign_id, contacts)
+
+        self.run.sender.submit(load)

@@ -21,6 +21,7 @@ from target_getresponse.loader import ContactLoader
 from target_getresponse.mapping import mask_email, mask_emails_in
 from target_getresponse.rejects import Rejects, Tally
 from target_getresponse.resolver import Resolver
+from target_getresponse.sender import Sender
 from target_getresponse.sinks import ContactsSink
 
 if t.TYPE_CHECKING:
@@ -174,6 +175,11 @@ class TargetGetResponse(Target):
             track_sent=bool(self.config.get("verify")) and not self.config.get("dry_run"),
         )
 
+    @cached_property
+    def sender(self) -> Sender:
+        """Loads batches in the background while the next one is read (sender.py)."""
+        return Sender()
+
     def reject_record(
         self,
         stream: str,
@@ -209,7 +215,9 @@ class TargetGetResponse(Target):
 
     @override
     def _write_state_message(self, state: dict[str, t.Any]) -> None:
-        """Updates waiting for an import are sent first: STATE follows what it covers."""
+        """Loads in progress and updates waiting for an import go first: STATE follows them."""
+        if "sender" in self.__dict__:
+            self.sender.wait()
         if "loader" in self.__dict__:
             self.loader.flush_deferred()
         super()._write_state_message(state)
@@ -217,6 +225,8 @@ class TargetGetResponse(Target):
     @override
     def process_endofpipe(self) -> None:
         super().process_endofpipe()
+        if "sender" in self.__dict__:
+            self.sender.close()
         if "loader" in self.__dict__:
             self.loader.flush_deferred()
         if (

@@ -155,3 +155,14 @@ def test_records_held_when_a_run_fails_still_reach_stdout(make_sandbox, tmp_path
     assert tap.returncode == 1, stderr
     messages = without_extraction_time(stdout.splitlines())
     assert [m["type"] for m in messages if m["type"] == "RECORD"] == ["RECORD"] * 3
+
+
+def test_records_are_written_when_no_state_follows_them(small_sandbox):
+    # A rerun whose bookmark does not move ends without a STATE (the SDK writes none when
+    # nothing changed): the records it re-read (the lookback) must still reach stdout.
+    config = sandbox_config(small_sandbox, lookback_minutes=60 * 24 * 365 * 30)
+    first = run_sync(config, streams=["contacts"])
+    again = run_sync(config, state=first.state, streams=["contacts"])
+    kinds = [m["type"] for m in again.messages]
+    assert "STATE" not in kinds[kinds.index("SCHEMA") :]
+    assert kinds.count("RECORD") == len(small_sandbox.data.contacts)

@@ -1,0 +1,47 @@
+"""Sender: loads one batch on a worker thread while the target reads and resolves the next.
+
+The batch endpoint allows one call per second, and a batch call can take most of that second to
+answer; reading stdin meanwhile keeps the next batch ready the moment the governor lets it go.
+Loads still run one at a time and in order (the loader's membership cache and the batch quota
+need nothing more), at most one batch waits in memory besides the one being read, and a failed
+load is raised on the reading thread at the next `submit` or `wait`.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from concurrent.futures import Future, ThreadPoolExecutor
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class Sender:
+    """Runs load jobs one at a time, in order, on one background thread."""
+
+    def __init__(self) -> None:
+        """No thread until the first job."""
+        self._pool: ThreadPoolExecutor | None = None
+        self._running: Future[None] | None = None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        """Start `job` once the previous one has finished (raising its error, if any)."""
+        self.wait()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="getresponse-send")
+        self._running = self._pool.submit(job)
+
+    def wait(self) -> None:
+        """Return when every submitted job is done; re-raise the error of a failed one."""
+        running, self._running = self._running, None
+        if running is not None:
+            running.result()
+
+    def close(self) -> None:
+        """Wait for the last job, then stop the thread."""
+        try:
+            self.wait()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()
+                self._pool = None
