@@ -6,11 +6,13 @@ either), the largest single cost of emitting 100,000 contacts. Here RECORD lines
 buffer that is written out when it reaches `BLOCK_BYTES` and before every other message (SCHEMA,
 STATE, ACTIVATE_VERSION), so a target has read every record before the STATE that covers it, and
 a killed tap loses only records that no emitted STATE counted; a run that fails still writes its
-held records at exit. The lines are the same compact JSON, key for key, as the SDK's writer's.
+held records at exit. The lines are the same compact JSON, key for key, as the SDK's writer's
+(msgspec writes `time_extracted` in UTC as `...Z` rather than `...+00:00`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import typing as t
 import weakref
@@ -32,7 +34,7 @@ class BlockWriter(MsgSpecWriter):
     def __init__(self) -> None:
         """Nothing held yet; lines still held when the writer goes (or the process exits) go out."""
         self._pending = bytearray()
-        weakref.finalize(self, _write_out, self._pending)
+        weakref.finalize(self, _write_out_at_exit, self._pending)
 
     @override
     def write_message(self, message: Message) -> None:
@@ -58,3 +60,9 @@ def _write_out(pending: bytearray) -> None:
             out.flush()  # anything written as text goes first
             binary.write(block)
     out.flush()
+
+
+def _write_out_at_exit(pending: bytearray) -> None:
+    """`_write_out`, when stdout may already be closed (nothing more can be done then)."""
+    with contextlib.suppress(OSError, ValueError):
+        _write_out(pending)

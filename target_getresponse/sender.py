@@ -1,7 +1,8 @@
 """Sender: loads one batch on a worker thread while the target reads and resolves the next.
 
-The batch endpoint allows one call per second, and a batch call can take most of that second to
-answer; reading stdin meanwhile keeps the next batch ready the moment the governor lets it go.
+The batch endpoint allows one call per second. Reading and resolving the next 1000 records while a
+batch call waits for its answer keeps them from adding up to more than that second on a slow
+link, so the next batch is ready the moment the governor lets it go.
 Loads still run one at a time and in order (the loader's membership cache and the batch quota
 need nothing more), at most one batch waits in memory besides the one being read, and a failed
 load is raised on the reading thread at the next `submit` or `wait`.
