@@ -193,16 +193,27 @@ def _reread_boundary(  # noqa: PLR0913 - the boundary needs both pages, the wind
     page: Page,
     key: str | None,
 ) -> Page:
-    """Records from `lower` (the last handed on) to the first of `page` that neither page holds."""
+    """Records from `lower` (the last handed on) to the first of `page` that neither page holds.
+
+    The range is read page by page, and read again whole while it slides under the re-read
+    itself (a late page, e.g. one retried after a 5xx, can leave a gap of several pages).
+    """
     upper = page.items[0].get(window.field) if page.items else None
     seen = {item.get(key) for item in (*previous.items, *page.items)} if key else set()
     found: list[dict[str, t.Any]] = []
-    for boundary in stream.iter_pages(path, params | window.params(lower, upper)):
-        for item in boundary.items:
-            ident = item.get(key) if key else None
-            if ident is None or ident not in seen:
-                found.append(item)
-                seen.add(ident)
+    slid = True
+    while slid:
+        slid, last = False, None
+        for boundary in stream.iter_pages(path, params | window.params(lower, upper), parallel=1):
+            # Without a key a second pass could not tell records already found: one pass.
+            slid = slid or (key is not None and last is not None and _slid(last, boundary))
+            last = boundary
+            for item in boundary.items:
+                ident = item.get(key) if key else None
+                if ident is None or ident not in seen:
+                    found.append(item)
+                    seen.add(ident)
+    found.sort(key=lambda item: str(item.get(window.field) or ""))
     return Page(number=previous.number, items=found, total_pages=None, total_count=None)
 
 

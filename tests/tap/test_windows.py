@@ -164,3 +164,27 @@ def test_full_table_rereads_positions_after_deletes(seed: int, parallel: int) ->
     seen = [item["id"] for page in pages for item in page.items]
     assert stable - deleted <= set(seen)
     assert len(seen) == len(set(seen)), "re-read records are not handed on twice"
+
+
+def test_a_boundary_reread_that_slides_under_itself_is_read_again() -> None:
+    # Page 3 comes late (as after a retried 5xx): 20 records left before it, so the re-read of
+    # the gap spans two pages, and a record leaves between those two pages as well.
+    stream = FakeStream(size=100, page_size=10)
+    gone: set[str] = set()
+
+    def mutate(request: int) -> None:
+        if request == 3:  # before page 3: everything already handed on leaves
+            for ident in sorted(stream.rows)[:20]:
+                gone.add(ident)
+                del stream.rows[ident]
+        if request == 5:  # between the re-read's two pages
+            gone.add("r00022")
+            del stream.rows["r00022"]
+
+    stream.on_request = mutate
+    records = read_window(stream, 10_000)
+    seen = {record["id"] for record in records}
+    assert {f"r{i:05d}" for i in range(100)} - gone <= seen
+    assert len(seen) == len(records)
+    changed = [record["changedOn"] for record in records]
+    assert changed == sorted(changed)
