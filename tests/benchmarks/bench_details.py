@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.benchmarks.harness import Figure, TapRunner, rate_limited, ratio, say
+from tests.benchmarks.harness import Figure, TapRunner, no_429s, rate_limited, ratio, say
 from tests.sandbox import Limits, Sandbox, Scale
 
 #: GetResponse's limits (§5.3): calls per second, and requests in flight.
@@ -89,12 +89,6 @@ def details(contacts: int, latencies: list[float], workdir: Path, *, full: bool)
                 f"sequential {seq_rate:.1f} calls/s",
                 ratio(par_rate, seq_rate),
             ),
-            Figure(
-                name,
-                f"{label}, 429 answers",
-                f"{seq_429} + {par_429}",
-                floor="0",
-                met=not (seq_429 or par_429),
-            ),
+            no_429s(name, label, seq_429, par_429),
         ]
     return figures

@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from tests.benchmarks.harness import Figure, Run, TapRunner, rate_limited, ratio, run_process, say
+from tests.benchmarks.harness import (
+    Figure,
+    Run,
+    TapRunner,
+    no_429s,
+    rate_limited,
+    ratio,
+    run_process,
+    say,
+)
 from tests.sandbox import Limits, Sandbox, Scale
 
 if TYPE_CHECKING:
@@ -114,13 +123,7 @@ def throughput(contacts: int, latencies: list[float], workdir: Path) -> list[Fig
                     f"tap's in-memory ceiling {lean_rate:,.0f} rec/s",
                     ratio(par_rate, lean_rate),
                 ),
-                Figure(
-                    name,
-                    f"{label}, 429 answers",
-                    f"{seq_429} + {par_429}",
-                    floor="0",
-                    met=not (seq_429 or par_429),
-                ),
+                no_429s(name, label, seq_429, par_429),
             ]
     return figures
 

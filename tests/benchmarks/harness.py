@@ -205,6 +205,12 @@ def rate_limited(sb: Sandbox) -> int:
     return sum(1 for entry in sb.log if entry.status == 429)
 
 
+def no_429s(bench: str, label: str, *counts: int) -> Figure:
+    """The 429 answers of the runs behind a row of figures (the floor is none)."""
+    shown = " + ".join(str(count) for count in counts)
+    return Figure(bench, f"{label}, 429 answers", shown, floor="0", met=not any(counts))
+
+
 def ratio(value: float, baseline: float) -> float:
     """value / baseline, 0 when there is no baseline."""
     return value / baseline if baseline else 0.0
