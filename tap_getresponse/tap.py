@@ -67,7 +67,7 @@ class TapGetResponse(Tap):
     """Singer tap for the GetResponse REST API v3."""
 
     name = "tap-getresponse"
-    package_name = "tap-getresponse"
+    package_name = "getresponse-singer"
     config_jsonschema = th.PropertiesList(
         *CONNECTION_SETTINGS.wrapped.values(),
         *TAP_SETTINGS.wrapped.values(),

@@ -112,7 +112,7 @@ class TargetGetResponse(Target):
     """Singer target that batch-adds contacts to GetResponse lists."""
 
     name = "target-getresponse"
-    package_name = "tap-getresponse"
+    package_name = "getresponse-singer"
     config_jsonschema = th.PropertiesList(
         *CONNECTION_SETTINGS.wrapped.values(),
         *TARGET_SETTINGS.wrapped.values(),

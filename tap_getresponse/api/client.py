@@ -78,7 +78,7 @@ TRANSIENT_ERRORS = (
 def default_user_agent() -> str:
     """`tap-getresponse/<version>`: identifies the connector in GetResponse's logs."""
     try:
-        return f"tap-getresponse/{metadata.version('tap-getresponse')}"
+        return f"tap-getresponse/{metadata.version('getresponse-singer')}"
     except metadata.PackageNotFoundError:
         return "tap-getresponse"
 
