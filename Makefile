@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 
-.PHONY: demo test lint bench clean readme-about
+.PHONY: demo test lint bench clean readme-about plugin-definitions
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(VENV)/.installed
 # Paste both plugins' live `--about --format=markdown` into README.md between their markers.
 readme-about: $(VENV)/.installed
 	$(BIN)/python -m tests.pipelines.about_readme
+
+# Rewrite plugins/*/*.yml (Hub-style definitions for other Meltano projects) from the live --about.
+plugin-definitions: $(VENV)/.installed
+	$(BIN)/python -m scripts.plugin_definitions
 
 clean:
 	rm -rf $(VENV) .meltano .pytest_cache .ruff_cache .mypy_cache

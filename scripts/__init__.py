@@ -1,0 +1,1 @@
+"""Maintenance tools that write product files (run with `python -m scripts.<tool>`)."""
