@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from tap_getresponse.api.client import GetResponseClient, GetResponseSession
 from tap_getresponse.api.errors import (
+    SECRET_LOG_FILTER,
     ConfigError,
     ConnectionCheckError,
+    ForeignHostError,
     GetResponseAPIError,
+    RedirectRefusedError,
+    mask_secrets,
     redact,
     redact_headers,
 )
@@ -20,21 +24,27 @@ from tap_getresponse.api.settings import (
     CONNECTION_SETTINGS,
     check_connection_settings,
     plugin_config_errors,
+    schema_errors_without_secrets,
 )
 
 __all__ = [
     "CONNECTION_SETTINGS",
     "GOVERNOR",
+    "SECRET_LOG_FILTER",
     "ConfigError",
     "ConnectionCheckError",
     "EndpointLimit",
+    "ForeignHostError",
     "GetResponseAPIError",
     "GetResponseClient",
     "GetResponseSession",
     "GovernorStats",
     "RateGovernor",
+    "RedirectRefusedError",
     "check_connection_settings",
+    "mask_secrets",
     "plugin_config_errors",
     "redact",
     "redact_headers",
+    "schema_errors_without_secrets",
 ]

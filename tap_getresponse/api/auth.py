@@ -17,6 +17,7 @@ from singer_sdk.authenticators import (
 from typing_extensions import override
 
 from tap_getresponse.api.errors import GetResponseAPIError, json_body, redact
+from tap_getresponse.api.token_file import RefreshTokenFile
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -48,19 +49,25 @@ class GetResponseOAuthAuthenticator(OAuthAuthenticator):
         client_secret: str,
         refresh_token: str,
         session: requests.Session,
+        token_file: RefreshTokenFile | None = None,
         logger: logging.Logger | None = None,
     ) -> None:
-        """Token requests go through `session`, so they carry X-Domain and obey the governor."""
+        """Token requests go through `session`, so they carry X-Domain and obey the governor.
+
+        With `token_file`, a refresh token kept there by an earlier run replaces `refresh_token`,
+        and a rotated one is saved there.
+        """
         super().__init__(
             auth_endpoint=token_url,
             client_id=client_id,
             client_secret=client_secret,
             default_expiration=DEFAULT_TOKEN_SECONDS,
         )
-        self.refresh_token = refresh_token
+        self.logger = logger or LOGGER
+        self.token_file = token_file
+        self.refresh_token = token_file.refresh_token() if token_file else refresh_token
         self._session = session
         self._refreshing = threading.RLock()
-        self.logger = logger or LOGGER
 
     @override
     @property
@@ -121,12 +128,32 @@ class GetResponseOAuthAuthenticator(OAuthAuthenticator):
         self.last_refreshed = requested_at
         rotated = token.get("refresh_token")
         if rotated and rotated != self.refresh_token:
-            # Rotation is UNCONFIRMED (§1.4); if it happens, the old token may stop working.
+            # Rotation is not documented; when it happens, the old token may stop working.
             self.refresh_token = str(rotated)
-            self.logger.info(
+            self._keep_rotated(self.refresh_token)
+
+    def _keep_rotated(self, refresh_token: str) -> None:
+        """Save a rotated refresh token for the next runs, or say that it will be lost."""
+        if self.token_file is None:
+            self.logger.warning(
                 "GetResponse issued a new OAuth refresh token; it is used for the rest of this "
-                "run (store it in `refresh_token` if the old one stops working)",
+                "run only. Set `oauth_token_file` so that the next runs can use it too.",
             )
+            return
+        try:
+            self.token_file.save(refresh_token)
+        except OSError as error:
+            self.logger.error(  # noqa: TRY400 - the reason is the whole story
+                "GetResponse issued a new OAuth refresh token, but it could not be kept in %s "
+                "(%s); the next run may fail with invalid_grant until `refresh_token` is renewed",
+                self.token_file.path,
+                error.strerror or type(error).__name__,
+            )
+            return
+        self.logger.info(
+            "GetResponse issued a new OAuth refresh token; kept in %s for the next runs",
+            self.token_file.path,
+        )
 
     @override
     def handle_error(self, *, content: str, status_code: int | None) -> None:
@@ -191,11 +218,20 @@ def build_authenticator(
         )
     if config.get("access_token"):
         return BearerTokenAuthenticator(token=str(config["access_token"]))
+    token_file = None
+    if config.get("oauth_token_file"):
+        token_file = RefreshTokenFile(
+            str(config["oauth_token_file"]),
+            client_id=str(config["client_id"]),
+            configured=str(config["refresh_token"]),
+            logger=logger,
+        )
     return GetResponseOAuthAuthenticator(
         token_url=token_url,
         client_id=str(config["client_id"]),
         client_secret=str(config["client_secret"]),
         refresh_token=str(config["refresh_token"]),
         session=token_session,
+        token_file=token_file,
         logger=logger,
     )

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import typing as t
 
-from tap_getresponse.api.errors import ConnectionCheckError, GetResponseAPIError
+from tap_getresponse.api.errors import (
+    ConnectionCheckError,
+    GetResponseAPIError,
+    RedirectRefusedError,
+)
 from tap_getresponse.api.settings import MAX_HOSTS
 
 HTTP_UNAUTHORIZED = 401
@@ -19,13 +23,21 @@ _CREDENTIAL_NAMES = {
 
 
 def verdict(body: t.Any, *, host: str, domain: str | None, base_url: str) -> str:  # noqa: ANN401
-    """`Connected to GetResponse as <email> (account <id>) via <host>[, domain X]`."""
+    """`Connected to GetResponse as ***@<domain> (account <id>) via <host>[, domain X]`.
+
+    The account's address is masked to its domain: the verdict lands in logs and CI output.
+    """
     if not isinstance(body, dict) or "accountId" not in body:
         msg = f"{base_url}/accounts answered, but not like the GetResponse API v3: check `api_url`"
         raise ConnectionCheckError(msg, setting="api_url")
-    email = body.get("email") or "an account without e-mail"
+    email = mask_email(str(body["email"])) if body.get("email") else "an account without e-mail"
     via = f"{host}, domain {domain}" if domain else host
     return f"Connected to GetResponse as {email} (account {body['accountId']}) via {via}"
+
+
+def mask_email(email: str) -> str:
+    """`***@example.com`: enough to recognise the account, not enough to identify anyone."""
+    return f"***@{email.rpartition('@')[2]}" if "@" in email else "***"
 
 
 def diagnose(
@@ -37,6 +49,8 @@ def diagnose(
 ) -> ConnectionCheckError:
     """A plain-words ConnectionCheckError for an API error met by the connection check."""
     cause = str(error)
+    if isinstance(error, RedirectRefusedError):
+        return _url_failure(error, host, cause)
     if error.path.endswith("/token"):
         return _token_failure(error, cause)
     if error.http_status in {HTTP_UNAUTHORIZED, HTTP_FORBIDDEN} or error.code == AUTH_ERROR_CODE:
@@ -45,10 +59,16 @@ def diagnose(
         if error.mentions("expired"):
             return _expired_token(auth_method, cause)
         return _rejected_credentials(auth_method, domain, host, error.http_status, cause)
-    if error.http_status == HTTP_NOT_FOUND:
+    return _url_failure(error, host, cause)
+
+
+def _url_failure(error: GetResponseAPIError, host: str, cause: str) -> ConnectionCheckError:
+    if isinstance(error, RedirectRefusedError):
+        msg = f"{host} redirects elsewhere, which the GetResponse API does not: check `api_url`"
+    elif error.http_status == HTTP_NOT_FOUND:
         msg = f"No GetResponse API v3 at {host}: check `api_url` (it ends in /v3)"
-        return ConnectionCheckError(msg, setting="api_url", cause=cause)
-    msg = "GetResponse answered the connection check with an error"
+    else:
+        msg = "GetResponse answered the connection check with an error"
     return ConnectionCheckError(msg, setting="api_url", cause=cause)
 
 

@@ -10,6 +10,9 @@ RateGovernor and through one retry policy:
   lost its answer may already have been applied. A request that never left (connection refused,
   connect timeout) is re-sent whatever its method;
 - 401 code 1014 with OAuth refresh configured: one token refresh, then the request again.
+
+Credentials go to the configured API host only: a request to any other origin is refused
+before it leaves, and a redirect is never followed (RedirectRefusedError).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import threading
 import time
 import typing as t
 from importlib import metadata
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import backoff
 import requests
@@ -29,12 +32,17 @@ from requests.adapters import HTTPAdapter
 from typing_extensions import override
 from urllib3.exceptions import NewConnectionError
 
+from tap_getresponse.api.auth import LOGGER as AUTH_LOGGER
 from tap_getresponse.api.auth import GetResponseOAuthAuthenticator, build_authenticator
 from tap_getresponse.api.check import diagnose, verdict
 from tap_getresponse.api.errors import (
+    SECRET_LOG_FILTER,
     ConnectionCheckError,
+    ForeignHostError,
     GetResponseAPIError,
+    RedirectRefusedError,
     json_body,
+    origin_of,
     redact,
 )
 from tap_getresponse.api.governor import GOVERNOR, MAX_IN_FLIGHT, RateGovernor, parse_seconds
@@ -43,6 +51,7 @@ from tap_getresponse.api.settings import (
     SECRET_SETTINGS,
     auth_methods,
     check_connection_settings,
+    trimmed_settings,
 )
 
 if t.TYPE_CHECKING:
@@ -54,6 +63,8 @@ LOGGER = logging.getLogger("getresponse.http")
 HTTP_TOO_MANY_REQUESTS = 429
 HTTP_UNAUTHORIZED = 401
 HTTP_SERVER_ERROR = 500
+HTTP_REDIRECTS = range(300, 400)
+DEFAULT_PORTS = {"http": 80, "https": 443}
 AUTH_ERROR_CODE = 1014
 #: How long the retries of one request may take in all (failed attempts plus backoff sleeps).
 DEFAULT_RETRY_SECONDS = 180.0
@@ -83,6 +94,17 @@ def default_user_agent() -> str:
         return "tap-getresponse"
 
 
+def origin_key(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port (default port filled in): what "the same host" means here."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(scheme)
+
+
 def never_sent(error: Exception) -> bool:
     """Whether a request failed before any byte reached the server (so re-sending is harmless)."""
     if isinstance(error, requests.exceptions.ConnectTimeout):
@@ -105,9 +127,14 @@ class GetResponseSession(requests.Session):
         max_parallel: int = MAX_IN_FLIGHT,
         max_retry_seconds: float = DEFAULT_RETRY_SECONDS,
         logger: logging.Logger | None = None,
+        api_origin: str | None = None,
     ) -> None:
-        """Headers every request needs; `base_path` (`/v3`) is cut off to name endpoints."""
+        """Headers every request needs; `base_path` (`/v3`) is cut off to name endpoints.
+
+        With `api_origin` (`https://host[:port]`), requests to any other origin are refused.
+        """
         super().__init__()
+        self.api_origin = api_origin
         self.governor = governor
         self.base_path = base_path.rstrip("/")
         self.timeout = timeout
@@ -148,9 +175,13 @@ class GetResponseSession(requests.Session):
         `retry_seconds` replaces the session's retry budget for this request.
         """
         kwargs.setdefault("timeout", self.timeout)
+        # requests drops `Authorization` on a redirect to another host, but not `X-Auth-Token`
+        # or `X-Domain`, and re-sends a POST's body on a 307/308: redirects are never followed.
+        kwargs["allow_redirects"] = False
         budget = self.max_retry_seconds if retry_seconds is None else retry_seconds
         method = (request.method or "GET").upper()
         what = f"{method} {self.endpoint(request)}"
+        self._check_origin(request, method)
         resendable = method in RESENDABLE_METHODS or retry_post
         delays = _backoff_delays()
         spent = 0.0  # seconds of failed attempts and backoff sleeps: the retry budget
@@ -173,7 +204,7 @@ class GetResponseSession(requests.Session):
                     raise failure
                 spent += self._back_off(delays, f"{what}: {type(failure).__name__}")
                 continue
-            self.governor.observe(response.headers)
+            self._observe(request, response)
             status = response.status_code
             if status == HTTP_TOO_MANY_REQUESTS and throttled < MAX_THROTTLED_ATTEMPTS:
                 throttled += 1
@@ -194,6 +225,27 @@ class GetResponseSession(requests.Session):
                 self.oauth.refresh_after_rejection(request)
                 continue
             return response
+
+    def _check_origin(self, request: requests.PreparedRequest, method: str) -> None:
+        """Refuse, before it leaves, a request that would carry credentials to another host."""
+        url = request.url or ""
+        if self.api_origin is None or origin_key(url) == origin_key(self.api_origin):
+            return
+        raise ForeignHostError(method=method, url=url, api_origin=self.api_origin)
+
+    def _observe(self, request: requests.PreparedRequest, response: requests.Response) -> None:
+        """Learn the rate-limit headers; refuse a redirect (see `send`)."""
+        self.governor.observe(response.headers)
+        if response.status_code not in HTTP_REDIRECTS:
+            return
+        location = response.headers.get("Location")
+        response.close()
+        raise RedirectRefusedError(
+            http_status=response.status_code,
+            method=(request.method or "GET").upper(),
+            path=self.endpoint(request),
+            location=urljoin(request.url or "", location) if location else None,
+        )
 
     def _back_off(self, delays: Iterator[float], what: str) -> float:
         seconds = next(delays)
@@ -256,8 +308,15 @@ class GetResponseClient:
         logger: logging.Logger | None = None,
         max_retry_seconds: float = DEFAULT_RETRY_SECONDS,
     ) -> None:
-        """Build the session pair (API and OAuth token) around one governor."""
+        """Build the session pair (API and OAuth token) around one governor.
+
+        Secret and header settings are trimmed of surrounding whitespace (trimmed_settings);
+        the client registers with the process's SecretLogFilter, which masks its secrets, raw
+        and trimmed, in every log record.
+        """
         self.logger = logger or LOGGER
+        raw = config
+        config = trimmed_settings(config)
         self.base_url = str(config.get("api_url") or RETAIL_API_URL).rstrip("/")
         self.domain: str | None = config.get("domain") or None
         self.governor = governor
@@ -275,6 +334,7 @@ class GetResponseClient:
             "max_parallel": self.max_parallel_requests,
             "max_retry_seconds": max_retry_seconds,
             "logger": self.logger,
+            "api_origin": origin_of(self.base_url),
         }
         self.session = GetResponseSession(**session_args)
         # Token requests get their own session: same headers and governor, but no OAuth replay.
@@ -288,8 +348,16 @@ class GetResponseClient:
         self.session.auth = self.authenticator
         if isinstance(self.authenticator, GetResponseOAuthAuthenticator):
             self.session.oauth = self.authenticator
-        self._secrets = tuple(str(config[name]) for name in SECRET_SETTINGS if config.get(name))
+        values = (
+            str(settings[name])
+            for settings in (raw, config)
+            for name in SECRET_SETTINGS
+            if settings.get(name)
+        )
+        self._secrets = tuple(dict.fromkeys(values))
         self.session.secrets = token_session.secrets = self._secrets
+        SECRET_LOG_FILTER.watch(self)
+        SECRET_LOG_FILTER.install(self.logger, LOGGER, AUTH_LOGGER)
 
     @classmethod
     def from_config(

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import json
+import logging
 import re
+import threading
 import typing as t
+import weakref
 from urllib.parse import urlsplit
+
+from typing_extensions import override
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -31,6 +38,9 @@ SECRET_HEADERS = frozenset({"authorization", "x-auth-token"})
 REDACTED = "***"
 #: Shorter strings are not treated as secrets: replacing them would mangle ordinary words.
 _MIN_SECRET_LENGTH = 4
+#: This many consecutive characters of a secret count as the secret: an echo that truncates or
+#: quotes part of a key still gives that part away.
+SECRET_RUN = 8
 #: Credentials recognisable by their scheme even when their value is not known in advance.
 _CREDENTIAL = re.compile(r"(?i)\b(api-key|bearer|basic)\s+[^\s,;\"'}]+")
 
@@ -109,6 +119,61 @@ class GetResponseAPIError(Exception):
         return " ".join(line.split())
 
 
+class RedirectRefusedError(GetResponseAPIError):
+    """The API answered with a redirect, which is never followed: credentials stay with the host.
+
+    `requests` would follow it and drop `Authorization` on another host, but forward the
+    `X-Auth-Token` and `X-Domain` headers, and a POST to /token would be sent again, secret and
+    all. The GetResponse API does not redirect; a redirect means `api_url` is not the API.
+    """
+
+    def __init__(self, *, http_status: int, method: str, path: str, location: str | None) -> None:
+        """`location` is the absolute redirect target; only its scheme, host and port are named."""
+        self.location_origin = origin_of(location) if location else None
+        where = f"to {self.location_origin}" if self.location_origin else "without a Location"
+        super().__init__(
+            http_status=http_status,
+            code=None,
+            message=(
+                f"the API answered with a redirect {where}, which is not followed (credentials "
+                "go only to the configured API host): check `api_url`"
+            ),
+            method=method,
+            path=path,
+        )
+
+
+class ForeignHostError(GetResponseAPIError):
+    """A request for another host than `api_url`'s, refused before it could carry credentials."""
+
+    def __init__(self, *, method: str, url: str, api_origin: str) -> None:
+        """Name the refused origin and the one credentials are for."""
+        message = (
+            f"not sent to {origin_of(url)}: credentials go only to the configured API host "
+            f"{api_origin} (`api_url`)"
+        )
+        super().__init__(
+            http_status=0, code=None, message=message, method=method, path=urlsplit(url).path
+        )
+
+    @override
+    def __str__(self) -> str:
+        return f"Refused {self.method} {self.path}: {self.message}"
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of `url`, without user info, path or query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
 class ConnectionCheckError(ConnectionError):
     """The connection check failed; the message says in plain words which setting to look at."""
 
@@ -139,10 +204,62 @@ def _int_or_none(value: object) -> int | None:
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """`text` with every known secret, and anything shaped like a credential, replaced by `***`."""
-    for secret in secrets:
-        if secret and len(secret) >= _MIN_SECRET_LENGTH:
-            text = text.replace(secret, REDACTED)
-    return _CREDENTIAL.sub(lambda match: f"{match.group(1)} {REDACTED}", text)
+    return _CREDENTIAL.sub(
+        lambda match: f"{match.group(1)} {REDACTED}", mask_secrets(text, secrets)
+    )
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every run of `SECRET_RUN` or more characters of a secret replaced by `***`.
+
+    Shorter secrets (4 to 7 characters) are replaced where they appear whole. Plain substring
+    matching, no regular expressions: keys may hold any character.
+    """
+    grams, short = _secret_parts(frozenset(secrets))
+    if grams and len(text) >= SECRET_RUN:
+        text = _mask_runs(text, grams)
+    for secret in short:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+@functools.lru_cache(maxsize=32)
+def _secret_parts(secrets: frozenset[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """Every `SECRET_RUN`-character slice of the long secrets, and the short secrets."""
+    grams: set[str] = set()
+    short: list[str] = []
+    # As quoted by repr() (exception texts) or JSON, a backslash or a quote changes form.
+    forms = {
+        form for value in secrets for form in (value, repr(value)[1:-1], json.dumps(value)[1:-1])
+    }
+    for secret in forms:
+        if len(secret) >= SECRET_RUN:
+            grams.update(secret[i : i + SECRET_RUN] for i in range(len(secret) - SECRET_RUN + 1))
+        elif len(secret) >= _MIN_SECRET_LENGTH:
+            short.append(secret)
+    return frozenset(grams), tuple(sorted(short, key=len, reverse=True))
+
+
+def _mask_runs(text: str, grams: frozenset[str]) -> str:
+    """Replace each maximal stretch covered by slices in `grams` with one `***`."""
+    pieces: list[str] = []
+    kept_from = 0
+    start = 0
+    last = len(text) - SECRET_RUN
+    while start <= last:
+        if text[start : start + SECRET_RUN] not in grams:
+            start += 1
+            continue
+        end = start + SECRET_RUN
+        # Extend while the next slice also belongs to a secret (overlapping runs merge).
+        while end < len(text) and text[end - SECRET_RUN + 1 : end + 1] in grams:
+            end += 1
+        pieces += (text[kept_from:start], REDACTED)
+        kept_from = start = end
+    if not pieces:
+        return text
+    pieces.append(text[kept_from:])
+    return "".join(pieces)
 
 
 def _is_secret_key(key: str) -> bool:
@@ -156,6 +273,80 @@ def redact_context(context: Mapping[str, t.Any], secrets: Iterable[str] = ()) ->
         key: REDACTED if _is_secret_key(str(key)) else redact(str(value), secret_values)
         for key, value in context.items()
     }
+
+
+class HasSecrets(t.Protocol):
+    """Anything that knows the secrets it is using right now (a GetResponseClient)."""
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials in play, including tokens obtained during the run."""
+        ...
+
+
+class SecretLogFilter(logging.Filter):
+    """Masks the secrets of every live client in each log record: message and traceback.
+
+    Belt and braces: the HTTP layer already builds its messages without secrets, but a library
+    below it (requests, urllib3, the SDK) may quote a header or a setting in an exception.
+    Clients are held weakly, so a finished run's secrets stop being searched for.
+    """
+
+    def __init__(self) -> None:
+        """No sources yet; clients `watch` themselves when they are built."""
+        super().__init__()
+        self._lock = threading.Lock()
+        self._sources: weakref.WeakSet[HasSecrets] = weakref.WeakSet()
+
+    def watch(self, source: HasSecrets) -> None:
+        """Mask `source.secrets`, as they are at each record, for as long as `source` lives."""
+        with self._lock:
+            self._sources.add(source)
+
+    def install(self, *loggers: logging.Logger) -> None:
+        """Filter `loggers` and every handler their records reach (the root's included)."""
+        for logger in {*loggers, logging.getLogger()}:
+            _add_filter(logger, self)
+            current: logging.Logger | None = logger
+            while current is not None:
+                for handler in current.handlers:
+                    _add_filter(handler, self)
+                current = current.parent if current.propagate else None
+
+    def secrets(self) -> frozenset[str]:
+        """The secrets of every live source."""
+        with self._lock:
+            sources = list(self._sources)
+        return frozenset(secret for source in sources for secret in source.secrets if secret)
+
+    @override
+    def filter(self, record: logging.LogRecord) -> bool:
+        secrets = self.secrets()
+        if not secrets:
+            return True
+        message = record.getMessage()
+        masked = mask_secrets(message, secrets)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            masked = mask_secrets(record.exc_text, secrets)
+            if masked != record.exc_text:
+                # Formatters that render `exc_info` themselves would print the original.
+                record.exc_text, record.exc_info = masked, None
+        if record.stack_info:
+            record.stack_info = mask_secrets(record.stack_info, secrets)
+        return True
+
+
+def _add_filter(target: logging.Filterer, log_filter: logging.Filter) -> None:
+    if log_filter not in target.filters:
+        target.addFilter(log_filter)
+
+
+#: The one filter of this process; every GetResponseClient registers with it.
+SECRET_LOG_FILTER = SecretLogFilter()
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import ipaddress
 import typing as t
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
-from tap_getresponse.api.errors import ConfigError
+from tap_getresponse.api.errors import ConfigError, mask_secrets
 from tap_getresponse.api.governor import MAX_IN_FLIGHT
 
 if t.TYPE_CHECKING:
     import logging
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 RETAIL_API_URL = "https://api.getresponse.com/v3"
 #: GetResponse MAX API hosts (reference §1.1); their accounts need `X-Domain` (§1.5).
@@ -22,6 +23,8 @@ MAX_HOSTS = frozenset({"api3.getresponse360.com", "api3.getresponse360.pl"})
 RETAIL_HOSTS = frozenset({"api.getresponse.com"})
 OAUTH_SETTINGS = ("client_id", "client_secret", "refresh_token")
 SECRET_SETTINGS = ("api_key", "access_token", "client_secret", "refresh_token")
+#: Settings that end up in a request header or body, where surrounding whitespace is never meant.
+TRIMMED_SETTINGS = (*SECRET_SETTINGS, "client_id", "domain", "user_agent")
 
 CONNECTION_SETTINGS = th.PropertiesList(
     th.Property(
@@ -56,7 +59,14 @@ CONNECTION_SETTINGS = th.PropertiesList(
         "refresh_token",
         th.StringType,
         secret=True,
-        description="OAuth 2.0 refresh token (a rotated one is kept for the rest of the run).",
+        description="OAuth 2.0 refresh token. When GetResponse rotates it, the new one is kept "
+        "in `oauth_token_file` (if set) for the next runs.",
+    ),
+    th.Property(
+        "oauth_token_file",
+        th.StringType,
+        description="Path of a JSON file (created with mode 0600) where a rotated OAuth refresh "
+        "token is kept between runs and read in preference to `refresh_token`.",
     ),
     th.Property(
         "domain",
@@ -83,14 +93,57 @@ CONNECTION_SETTINGS = th.PropertiesList(
 
 def auth_methods(config: Mapping[str, t.Any]) -> list[str]:
     """The authentication methods the config names (`api_key`, `access_token`, `oauth`)."""
-    methods = [name for name in ("api_key", "access_token") if config.get(name)]
-    if any(config.get(name) for name in OAUTH_SETTINGS):
+    methods = [name for name in ("api_key", "access_token") if _is_set(config, name)]
+    if any(_is_set(config, name) for name in OAUTH_SETTINGS):
         methods.append("oauth")
     return methods
 
 
+def _is_set(config: Mapping[str, t.Any], name: str) -> bool:
+    value = config.get(name)
+    return bool(value.strip() if isinstance(value, str) else value)
+
+
+def trimmed_settings(config: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """`config` with header and secret settings stripped of surrounding whitespace.
+
+    Keys read from secret files usually end in a newline; sent as is, requests refuses the
+    header and quotes it, key and all. A control character inside a value raises ConfigError
+    naming the setting (never the value).
+    """
+    clean = dict(config)
+    for name in TRIMMED_SETTINGS:
+        value = config.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            msg = f"`{name}` must be a string, not {_json_type(value)}."
+            raise ConfigError(msg)
+        clean[name] = value.strip()
+        if any(ord(char) < ord(" ") or ord(char) == 0x7F for char in clean[name]):  # noqa: PLR2004
+            msg = (
+                f"`{name}` has a line break or another control character inside it; set it "
+                "again from the original (surrounding whitespace alone is trimmed)."
+            )
+            raise ConfigError(msg)
+    return clean
+
+
+def _json_type(value: object) -> str:
+    """How a JSON config would call the type of `value` (never the value itself)."""
+    names = {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "an object",
+    }
+    return next((name for kind, name in names.items() if isinstance(value, kind)), "a non-string")
+
+
 def check_connection_settings(config: Mapping[str, t.Any]) -> list[str]:
     """Raise ConfigError naming the setting at fault; return warnings worth logging."""
+    config = trimmed_settings(config)
     _check_auth(config)
     _check_numbers(config)
     host = _check_api_url(str(config.get("api_url") or RETAIL_API_URL))
@@ -108,7 +161,50 @@ def check_connection_settings(config: Mapping[str, t.Any]) -> list[str]:
             f"`api_url` is a GetResponse MAX host ({host}) but `domain` is not set; MAX accounts "
             "need it for the X-Domain header.",
         )
+    token_file = config.get("oauth_token_file")
+    if token_file:
+        _check_token_file(str(token_file))
+        if auth_methods(config) != ["oauth"]:
+            warnings.append(
+                "`oauth_token_file` is set but OAuth refresh (`client_id`, `client_secret`, "
+                "`refresh_token`) is not: the file is not used."
+            )
     return warnings
+
+
+def _check_token_file(token_file: str) -> None:
+    path = Path(token_file).expanduser()
+    if path.is_dir():
+        msg = f"`oauth_token_file` must be the path of a file, but {token_file} is a directory."
+        raise ConfigError(msg)
+
+
+def schema_errors_without_secrets(
+    schema_check: Callable[..., list[str]],
+    config: Mapping[str, t.Any],
+    *,
+    raise_errors: bool,
+) -> list[str]:
+    """The SDK's JSON Schema check (`super()._validate_config`), quoting no secret setting.
+
+    jsonschema quotes the offending value ("123 is not of type 'string'"); for a secret setting
+    that is the secret. Its errors are rewritten to name the setting and the type only.
+    """
+    try:
+        errors = schema_check(raise_errors=raise_errors)
+    except ConfigValidationError as error:
+        clean = [_secret_free(message, config) for message in error.errors]
+        raise ConfigValidationError(str(error), errors=clean, schema=error.schema) from None
+    return [_secret_free(message, config) for message in errors]
+
+
+def _secret_free(message: str, config: Mapping[str, t.Any]) -> str:
+    for name in SECRET_SETTINGS:
+        if message.endswith(f"in config[{name!r}]"):
+            return f"`{name}` must be a string, not {_json_type(config.get(name))}."
+    # Any other error that quotes a value (the whole config, say) loses the secret ones.
+    values = [config.get(name) for name in SECRET_SETTINGS if config.get(name) is not None]
+    return mask_secrets(message, [form for value in values for form in (str(value), repr(value))])
 
 
 def plugin_config_errors(

@@ -37,9 +37,10 @@ def test_verdict_names_account_host_and_domain(requests_mock: rm.Mocker) -> None
     requests_mock.get(f"{MAX}/accounts", json={"accountId": "A1", "email": "owner@brand.test"})
     verdict = check(api_url=MAX, domain="brand.example.com")
     assert verdict == (
-        "Connected to GetResponse as owner@brand.test (account A1) via api3.getresponse360.com, "
+        "Connected to GetResponse as ***@brand.test (account A1) via api3.getresponse360.com, "
         "domain brand.example.com"
     )
+    assert "owner" not in verdict
 
 
 def test_check_is_one_get_accounts(requests_mock: rm.Mocker) -> None:

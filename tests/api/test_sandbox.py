@@ -348,4 +348,5 @@ def test_tap_test_flag_says_in_plain_words(make_sandbox, tmp_path) -> None:
     config.write_text(f'{{"api_url": "{sb.url}", "api_key": "{sb.api_key}"}}')
     result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Connected to GetResponse as owner@brand.test (account ")
+    assert result.stdout.startswith("Connected to GetResponse as ***@brand.test (account ")
+    assert "owner@" not in result.stdout + result.stderr
