@@ -111,6 +111,12 @@ class Meltano:
     env: dict[str, str] = field(default_factory=dict)
     log_dir: Path | None = None
     project_root: Path = PROJECT_ROOT
+    #: The dotenv file Meltano reads settings from; none by default, so a developer's `.env`
+    #: (real credentials) never reaches a sandbox run. Settings go in `env` instead.
+    env_file: str = os.devnull
+
+    def _global_options(self) -> list[str]:
+        return [f"--environment={self.environment}", f"--env-file={self.env_file}"]
 
     def _environ(self) -> dict[str, str]:
         base = {k: v for k, v in os.environ.items() if not k.startswith(PLUGIN_ENV_PREFIXES)}
@@ -124,7 +130,7 @@ class Meltano:
     def command(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """`meltano <args>` in the project root; MeltanoError with the output when it fails."""
         result = subprocess.run(
-            [str(meltano_executable()), f"--environment={self.environment}", *args],
+            [str(meltano_executable()), *self._global_options(), *args],
             cwd=self.project_root,
             env=self._environ(),
             capture_output=True,
@@ -154,7 +160,7 @@ class Meltano:
             result = subprocess.run(
                 [
                     str(meltano_executable()),
-                    f"--environment={self.environment}",
+                    *self._global_options(),
                     "--log-format=json",
                     "run",
                     f"--run-id={run_id}",
