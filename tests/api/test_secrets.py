@@ -56,17 +56,6 @@ def executable(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def run_cli(name: str, config: dict, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [executable(name), "--config", json.dumps(config), *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-        input="",
-    )
-
-
 def run_tap(tmp_path: Path, config: dict, *args: str) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
@@ -181,6 +170,32 @@ def test_the_tap_ends_a_redirected_run_with_one_line_and_exit_1(capture, tmp_pat
     failed = [line for line in result.stderr.splitlines() if "Sync failed:" in line]
     assert len(failed) == 1
     assert f"on GET /accounts: the API answered with a redirect to {capture.origin}" in failed[0]
+    assert not leaks(result.stdout + result.stderr, KEY)
+    assert capture.log == []
+
+
+def test_the_target_ends_a_redirected_load_with_one_line_and_exit_1(capture, tmp_path) -> None:
+    schema = {"properties": {"email": {"type": "string"}}}
+    lines = [
+        {"type": "SCHEMA", "stream": "contacts", "schema": schema, "key_properties": ["email"]},
+        {"type": "RECORD", "stream": "contacts", "record": {"email": "someone@example.org"}},
+    ]
+    with redirecting(307, lambda seen: f"{capture.origin}{seen.path}") as api:
+        config = {"api_url": f"{api.origin}/v3", "api_key": KEY, "campaign_id": "CPZ"}
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        result = subprocess.run(
+            [executable("target-getresponse"), "--config", str(tmp_path / "config.json")],
+            input="".join(json.dumps(line) + "\n" for line in lines),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    failed = [line for line in result.stderr.splitlines() if "Load failed:" in line]
+    assert len(failed) == 1
+    assert f"the API answered with a redirect to {capture.origin}" in failed[0]
     assert not leaks(result.stdout + result.stderr, KEY)
     assert capture.log == []
 
