@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
 import typing as t
 from email.utils import parsedate_to_datetime
@@ -21,12 +22,22 @@ from tap_getresponse.api import (
     RateGovernor,
     plugin_config_errors,
 )
+from tap_getresponse.interrupt import exit_code, exit_now, stop_run
 from tap_getresponse.streams import STREAMS
 from tap_getresponse.windows import iter_stable_pages
 from tap_getresponse.writer import BlockWriter
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     from tap_getresponse.client import GetResponseStream, ParentCollection
+
+#: `--help` for `--test`, as `cb_test` behaves (the SDK's text describes its own record sync).
+TEST_OPTION_HELP = (
+    "Check the connection: one GET /accounts, then one line saying whether the API URL, "
+    "credentials and domain work (exit code 1 if not). --test=schema writes the SCHEMA "
+    "messages without reading any record."
+)
 
 TAP_SETTINGS = th.PropertiesList(
     th.Property(
@@ -77,6 +88,8 @@ class TapGetResponse(Tap):
     governor: t.ClassVar[RateGovernor] = GOVERNOR
     #: msgspec-encoded lines, written in blocks and flushed before every STATE (writer.py).
     message_writer_class = BlockWriter
+    #: Whether a SIGTERM or SIGINT is being handled already (a second one stops at once).
+    _stopping = False
 
     @cached_property
     def run_started_at(self) -> dt.datetime:
@@ -142,6 +155,20 @@ class TapGetResponse(Tap):
         return errors + plugin_config_errors(self.config, self.logger, raise_errors=raise_errors)
 
     @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        # The SDK writes its state from inside the handler and exits 0 (interrupt.py).
+        del frame
+        if self._stopping or not isinstance(self.message_writer, BlockWriter):
+            exit_now(exit_code(signum))  # a second signal while the first is handled
+        self._stopping = True
+        stop_run(
+            signum,
+            writer=self.message_writer,
+            write_state=lambda: self.state_writer.write_state(self.state),
+            logger=self.logger,
+        )
+
+    @override
     @classmethod
     def invoke(  # type: ignore[override]
         cls,
@@ -152,7 +179,10 @@ class TapGetResponse(Tap):
         state: t.IO[str] | None = None,
         catalog: t.IO[str] | None = None,
     ) -> None:
-        """Sync; an API error ends the run with one line naming the request, and exit code 1."""
+        """Sync; an API error ends the run with one line naming the request, and exit code 1.
+
+        SIGTERM and SIGINT end it with 143 and 130 (`_handle_termination`, interrupt.py).
+        """
         try:
             super().invoke(
                 about=about, about_format=about_format, config=config, state=state, catalog=catalog
@@ -161,6 +191,18 @@ class TapGetResponse(Tap):
             # The message is GetResponse's own, with the request and code; credentials redacted.
             cls.logger.error("Sync failed: %s", error)  # noqa: TRY400 - the traceback adds nothing
             sys.exit(1)
+        except KeyboardInterrupt:  # Ctrl-C before the tap installed its handler: nothing read
+            cls.logger.warning("Stopped by SIGINT before the sync started")
+            exit_now(exit_code(signal.SIGINT))
+
+    @override
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        command = super().get_singer_command()
+        for option in command.params:
+            if option.name == "test" and isinstance(option, click.Option):
+                option.help = TEST_OPTION_HELP
+        return command
 
     @override
     @classmethod

@@ -8,6 +8,9 @@ STATE, ACTIVATE_VERSION), so a target has read every record before the STATE tha
 a killed tap loses only records that no emitted STATE counted; a run that fails still writes its
 held records at exit. The lines are the same compact JSON, key for key, as the SDK's writer's
 (msgspec writes `time_extracted` in UTC as `...Z` rather than `...+00:00`).
+
+A stop asked for by a signal handler (`stop`) waits while a block is being written, so SIGTERM or
+SIGINT never cuts a line or leaves a block half out (interrupt.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from singer_sdk.singerlib import RecordMessage
 from typing_extensions import override
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
+
     from singer_sdk.singerlib.encoding.simple import Message
 
 
@@ -34,17 +39,40 @@ class BlockWriter(MsgSpecWriter):
     def __init__(self) -> None:
         """Nothing held yet; lines still held when the writer goes (or the process exits) go out."""
         self._pending = bytearray()
+        self._writing = False
+        self._on_written: Callable[[], None] | None = None
+        #: Whether any message was written or held (a sync, not discovery, is under way).
+        self.started = False
         weakref.finalize(self, _write_out_at_exit, self._pending)
 
     @override
     def write_message(self, message: Message) -> None:
+        self.started = True
         self._pending += self.format_message(message)
         if len(self._pending) >= self.BLOCK_BYTES or not isinstance(message, RecordMessage):
             self.flush()
 
     def flush(self) -> None:
-        """Write out every held line and flush stdout."""
-        _write_out(self._pending)
+        """Write out every held line and flush stdout; then run a stop that came meanwhile."""
+        self._writing = True
+        try:
+            _write_out(self._pending)
+        finally:
+            self._writing = False
+            finish, self._on_written = self._on_written, None
+            if finish is not None:
+                finish()
+
+    def stop(self, finish: Callable[[], None]) -> None:
+        """Call `finish` now, or, while a block is being written, as soon as it is out.
+
+        Called from a signal handler, which runs between two bytecodes of the main thread: a
+        record is then wholly held or not held at all, and a write is never cut short.
+        """
+        if self._writing:
+            self._on_written = finish
+            return
+        finish()
 
 
 def _write_out(pending: bytearray) -> None:
