@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from tap_getresponse.api import GetResponseAPIError
-from target_getresponse.mapping import Contact, batch_contact, mask_email, mask_emails_in
+from target_getresponse.mapping import (
+    Contact,
+    RejectError,
+    batch_contact,
+    mask_email,
+    mask_emails_in,
+)
+from target_getresponse.rejects import is_record_problem, refused
 from target_getresponse.resolver import PAGE_SIZE, read_page
 
 if t.TYPE_CHECKING:
@@ -46,7 +54,6 @@ IMPORT_TIMEOUT_SECONDS = 1800.0
 VISIBILITY_TIMEOUT_SECONDS = 60.0
 HTTP_BAD_REQUEST = 400
 HTTP_CONFLICT = 409
-HTTP_SERVER_ERROR = 500
 
 
 @dataclass(slots=True)
@@ -56,6 +63,9 @@ class Prepared:
     contact: Contact
     stream: str
     record: dict[str, t.Any]
+    #: The stream's key properties and the record's input line: how a reject names it.
+    key_properties: Sequence[str] = ()
+    line: int | None = None
     tag_ids: list[str] = field(default_factory=list)
     tag_names: list[str] = field(default_factory=list)
     custom: dict[str, list[str]] = field(default_factory=dict)
@@ -91,7 +101,7 @@ class ContactLoader:
         self,
         client: GetResponseClient,
         tally: Tally,
-        reject: Callable[[Prepared, str, int | None], None],
+        reject: Callable[[Prepared, RejectError], None],
         *,
         load_method: str,
         dry_run: bool,
@@ -112,6 +122,8 @@ class ContactLoader:
         self._updated_one_by_one: dict[str, int] = {}
         self._deferred: dict[str, dict[str, Prepared]] = {}
         self.sent: dict[str, dict[str, Prepared]] = {}
+        #: Set when the run is asked to stop: `verify` stops waiting (see target.py).
+        self.stopping = threading.Event()
 
     # -- which emails are already on a list ------------------------------------------------
 
@@ -237,9 +249,9 @@ class ContactLoader:
                     self.tally.count(existing=1)
                     self._lists[campaign_id].members.setdefault(prepared.key, None)
                     continue
-                if error.http_status >= HTTP_SERVER_ERROR:
+                if not is_record_problem(error):
                     raise
-                self.reject(prepared, error.message, error.code)
+                self.reject(prepared, refused(error))
                 continue
             self.tally.count(sent=1, added=1)
             self._mark_added(campaign_id, prepared)
@@ -293,7 +305,9 @@ class ContactLoader:
                 break
             time.sleep(1.0)
         for prepared in waiting:
-            self.reject(prepared, "added earlier in this run and not visible yet to update", None)
+            self.reject(
+                prepared, RejectError("added earlier in this run and not visible yet to update")
+            )
         for prepared, contact_id in found:
             self._lists[campaign_id].members[prepared.key] = contact_id
         return found
@@ -318,9 +332,9 @@ class ContactLoader:
                 tags = [{"tagId": tag} for tag in prepared.tag_ids]
                 self.client.request("POST", f"/contacts/{contact_id}/tags", json={"tags": tags})
         except GetResponseAPIError as error:
-            if error.http_status >= HTTP_SERVER_ERROR:
+            if not is_record_problem(error):
                 raise
-            self.reject(prepared, error.message, error.code)
+            self.reject(prepared, refused(error))
             return False
         return True
 
@@ -365,7 +379,7 @@ class ContactLoader:
             status = created.get("status")
         if status != "finished":
             for prepared in contacts:
-                self.reject(prepared, f"import {import_id} ended as {status}", None)
+                self.reject(prepared, RejectError(f"import {import_id} ended as {status}"))
             return
         self.tally.count(sent=len(contacts), updated=len(contacts))
         LOGGER.info(
@@ -396,9 +410,17 @@ class ContactLoader:
             deadline = time.monotonic() + timeout
             while missing:
                 missing = self._still_missing(campaign_id, missing, len(sent))
-                if not missing or time.monotonic() >= deadline:
+                if not missing or time.monotonic() >= deadline or self.stopping.is_set():
                     break
-                time.sleep(min(5.0, max(0.5, timeout / 20)))
+                self.stopping.wait(min(5.0, max(0.5, timeout / 20)))
+            if missing and self.stopping.is_set():
+                LOGGER.warning(
+                    "Verify of list %s cut short by the stop signal: %d added contacts not seen "
+                    "yet stay counted as added",
+                    campaign_id,
+                    len(missing),
+                )
+                continue
             LOGGER.info(
                 "Verified list %s: %d of %d added contacts visible",
                 campaign_id,
@@ -410,7 +432,7 @@ class ContactLoader:
                     "Not visible after verify: %s on list %s", mask_email(email), campaign_id
                 )
                 self.tally.count(added=-1)
-                self.reject(sent[email], "not_visible_after_verify", None)
+                self.reject(sent[email], RejectError("not_visible_after_verify"))
 
     def _still_missing(self, campaign_id: str, missing: set[str], sent: int) -> set[str]:
         """The cheaper of one exact-match lookup per email and one read of the whole list."""

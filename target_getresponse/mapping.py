@@ -57,7 +57,19 @@ MULTI_VALUE_FORMATS = frozenset({"multi_select", "checkbox"})
 
 
 class RejectError(ValueError):
-    """A record that cannot become a contact; the message is the reason in the rejects file."""
+    """A record that cannot become a contact; the message is the reason in the rejects file.
+
+    `code` and `context` are GetResponse's own, when the API refused it (error resource:
+    `code` and `context`, which names the field and why).
+    """
+
+    def __init__(
+        self, reason: str, *, code: int | None = None, context: Mapping[str, t.Any] | None = None
+    ) -> None:
+        """Keep the API's code and context next to the reason."""
+        super().__init__(reason)
+        self.code = code
+        self.context = dict(context or {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,16 +216,40 @@ def _read_campaign(record: Mapping[str, t.Any], campaign_property: str, contact:
 
 def _tag_refs(tags: t.Any) -> list[str]:  # noqa: ANN401 - any JSON value
     """Tag names or ids from a list of strings, a comma string or the tap's tag objects."""
-    if not tags:
+    if tags is None or tags in ("", []):
         return []
     if isinstance(tags, str):
         tags = tags.split(",")
+    if not isinstance(tags, list):
+        msg = (
+            f"tags must be a list of tag names or ids, a comma-separated string or the tap's "
+            f"tag objects, got {_json_type(tags)}"
+        )
+        raise RejectError(msg)
     refs = []
     for tag in tags:
         ref = tag.get("tagId") or tag.get("name") if isinstance(tag, dict) else tag
-        if ref and str(ref).strip():
-            refs.append(str(ref).strip())
+        if ref is None or ref == "":
+            continue
+        if not isinstance(ref, str):
+            msg = f"tags must name tags by string, got {_json_type(ref)}"
+            raise RejectError(msg)
+        if ref.strip():
+            refs.append(ref.strip())
     return refs
+
+
+def _json_type(value: t.Any) -> str:  # noqa: ANN401 - any JSON value
+    """`a number`, `a boolean`...: how a reason names a value's type without quoting it."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float, Decimal)):
+        return "a number"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return "a string" if isinstance(value, str) else type(value).__name__
 
 
 def field_values(custom_field: CustomField, value: t.Any) -> list[str]:  # noqa: ANN401

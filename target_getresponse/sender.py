@@ -10,6 +10,7 @@ load is raised on the reading thread at the next `submit` or `wait`.
 
 from __future__ import annotations
 
+import threading
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -24,6 +25,8 @@ class Sender:
         """No thread until the first job."""
         self._pool: ThreadPoolExecutor | None = None
         self._running: Future[None] | None = None
+        #: Set when the run is abandoned: a job checks it between its parts and returns.
+        self.cancelled = threading.Event()
 
     def submit(self, job: Callable[[], None]) -> None:
         """Start `job` once the previous one has finished (raising its error, if any)."""
@@ -37,6 +40,12 @@ class Sender:
         running, self._running = self._running, None
         if running is not None:
             running.result()
+
+    def cancel(self) -> None:
+        """Abandon: the running job stops at its next check, no further job starts."""
+        self.cancelled.set()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         """Wait for the last job, then stop the thread."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typing as t
 
+import requests
 from singer_sdk.exceptions import InvalidRecord
 from singer_sdk.sinks import BatchSink
 from typing_extensions import override
 
+from tap_getresponse.api import ConfigError, GetResponseAPIError
 from target_getresponse.loader import BATCH_SIZE, Prepared
 from target_getresponse.mapping import RejectError, field_values, read_contact
 
@@ -66,25 +68,32 @@ class ContactsSink(BatchSink):
 
     @override
     def process_record(self, record: dict[str, t.Any], context: dict[str, t.Any]) -> None:
-        self.run.tally.count(received=1)
-        reason, prepared = self._invalid, None
-        if reason is None:
-            try:
-                prepared = self.prepare(record)
-            except RejectError as error:
-                reason = str(error)
-        if prepared is None:
-            self.run.reject_record(self.stream_name, record, str(reason), None, self.key_properties)
+        """Resolve the record into the batch; whatever is wrong with it makes it a reject."""
+        tally = self.run.tally
+        tally.count(received=1)
+        line = self.run.input_line
+        try:
+            if self._invalid is not None:
+                raise RejectError(self._invalid)  # noqa: TRY301 - one path for every reject
+            prepared = self.prepare(record, line)
+        except RejectError as error:
+            self.run.reject_record(self.stream_name, record, error, self.key_properties, line)
+            return
+        except (GetResponseAPIError, ConfigError, requests.exceptions.RequestException):
+            raise  # what no record can fix (credentials, permissions, the network...)
+        except Exception as error:  # noqa: BLE001 - one odd value never ends the load
+            reason = RejectError(f"could not be read ({type(error).__name__}: {error})")
+            self.run.reject_record(self.stream_name, record, reason, self.key_properties, line)
             return
         campaign_id = prepared.contact.campaign or ""
         # The same email twice for one list in a batch: merged, the last record wins.
         contacts = context.setdefault("contacts", {})
         key = (campaign_id, prepared.key)
         if key in contacts:
-            self.tally_duplicate_merged()
+            tally.count(merged=1)
         contacts[key] = prepared
 
-    def prepare(self, record: dict[str, t.Any]) -> Prepared:
+    def prepare(self, record: dict[str, t.Any], line: int | None = None) -> Prepared:
         """Read, validate and resolve one record; RejectError says why it cannot be loaded."""
         config = self.config
         contact = read_contact(
@@ -99,19 +108,17 @@ class ContactsSink(BatchSink):
                 raise RejectError(msg)
             contact.campaign = str(config["campaign_id"])
         contact.campaign = resolver.campaign_id(contact.campaign, is_name=contact.campaign_is_name)
-        prepared = Prepared(contact=contact, stream=self.stream_name, record=record)
+        prepared = Prepared(
+            contact=contact,
+            stream=self.stream_name,
+            record=record,
+            key_properties=self.key_properties,
+            line=line,
+        )
         for ref in contact.tags:
             prepared.tag_ids.append(resolver.tag_id(ref))
             prepared.tag_names.append(resolver.tag_name(prepared.tag_ids[-1]) or ref)
-        properties = self.schema.get("properties", {})
-        for ref, value in contact.custom.items():
-            custom_field = resolver.custom_field(ref, properties.get(ref))
-            if custom_field is None:
-                continue  # not a custom field of this account: other columns are ignored
-            values = field_values(custom_field, value)
-            if values:
-                prepared.custom[custom_field.field_id] = values
-                prepared.custom_names[custom_field.name] = values
+        self._add_custom_values(prepared)
         for field_id, values in contact.custom_ids.items():
             custom_field = resolver.fields_by_id.get(field_id) or resolver.fields_by_name.get(
                 field_id
@@ -123,16 +130,36 @@ class ContactsSink(BatchSink):
             prepared.custom_names[custom_field.name] = prepared.custom[custom_field.field_id]
         return prepared
 
+    def _add_custom_values(self, prepared: Prepared) -> None:
+        """Values of record properties that are (or become) custom fields of the account."""
+        resolver = self.run.resolver
+        properties = self.schema.get("properties", {})
+        for ref, value in prepared.contact.custom.items():
+            try:
+                custom_field = resolver.custom_field(ref, properties.get(ref))
+            except RejectError:
+                if value is None or value in ("", []):
+                    continue  # no value for the field GetResponse would not create: no loss
+                raise
+            if custom_field is None:
+                continue  # not a custom field of this account: other columns are ignored
+            values = field_values(custom_field, value)
+            if values:
+                prepared.custom[custom_field.field_id] = values
+                prepared.custom_names[custom_field.name] = values
+
     @override
     def process_batch(self, context: dict[str, t.Any]) -> None:
         """Hand the batch to the sender: it loads while the next batch is read."""
         by_list: dict[str, list[Prepared]] = {}
         for (campaign_id, _), prepared in context.get("contacts", {}).items():
             by_list.setdefault(campaign_id, []).append(prepared)
-        loader = self.run.loader
+        loader, sender = self.run.loader, self.run.sender
 
         def load() -> None:
             for campaign_id, contacts in by_list.items():
+                if sender.cancelled.is_set():
+                    return
                 loader.load(campaign_id, contacts)
 
-        self.run.sender.submit(load)
+        sender.submit(load)

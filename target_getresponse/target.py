@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import signal
 import sys
 import typing as t
 from functools import cached_property
@@ -9,16 +11,20 @@ from functools import cached_property
 import requests
 from singer_sdk import Target
 from singer_sdk import typing as th
+from singer_sdk.plugin_base import _ConfigInput
 from typing_extensions import override
 
 from tap_getresponse.api import (
     CONNECTION_SETTINGS,
+    ConfigError,
     GetResponseAPIError,
     GetResponseClient,
     plugin_config_errors,
 )
 from target_getresponse.loader import ContactLoader
-from target_getresponse.mapping import mask_email, mask_emails_in
+from target_getresponse.logs import mask_emails_in_logs
+from target_getresponse.mapping import RejectError, mask_email, mask_emails_in
+from target_getresponse.reader import Abandoned, InputReader, Unreadable
 from target_getresponse.rejects import Rejects, Tally
 from target_getresponse.resolver import Resolver
 from target_getresponse.sender import Sender
@@ -26,8 +32,7 @@ from target_getresponse.sinks import ContactsSink
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
-
-    from singer_sdk.plugin_base import _ConfigInput
+    from types import FrameType
 
 
 TARGET_SETTINGS = th.PropertiesList(
@@ -118,12 +123,23 @@ class TargetGetResponse(Target):
         *TARGET_SETTINGS.wrapped.values(),
     ).to_dict()
     default_sink_class = ContactsSink
+    message_reader_class = InputReader
+    message_reader: InputReader
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401 - the SDK's
         """One sink drains at a time: all streams share one loader, tally and batch quota."""
+        mask_emails_in_logs()
+        self.started_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         super().__init__(*args, **kwargs)
         self.max_parallelism = 1
         self._versions_ignored: set[str] = set()
+        self._ended_mid_line: Unreadable | None = None
+        self.message_reader.on_unreadable = self.skip_unreadable
+
+    @property
+    def input_line(self) -> int:
+        """The number of the input line being processed (rejects name it)."""
+        return self.message_reader.line_number
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -148,6 +164,7 @@ class TargetGetResponse(Target):
         return Rejects(
             self.config.get("rejects_file") or "output/getresponse-rejects.jsonl",
             include_records=bool(self.config.get("rejects_include_records")),
+            run={"started_at": self.started_at, "target": self.name},
         )
 
     @cached_property
@@ -158,6 +175,7 @@ class TargetGetResponse(Target):
             create_missing_tags=self.config.get("create_missing_tags", True),
             create_missing_custom_fields=bool(self.config.get("create_missing_custom_fields")),
             dry_run=bool(self.config.get("dry_run")),
+            default_campaign=self.config.get("campaign_id") or None,
         )
 
     @cached_property
@@ -166,8 +184,8 @@ class TargetGetResponse(Target):
         return ContactLoader(
             self.api,
             self.tally,
-            lambda prepared, reason, code: self.reject_record(
-                prepared.stream, prepared.record, reason, code, ()
+            lambda prepared, error: self.reject_record(
+                prepared.stream, prepared.record, error, prepared.key_properties, prepared.line
             ),
             load_method=self.config.get("load_method") or "add",
             dry_run=bool(self.config.get("dry_run")),
@@ -184,23 +202,57 @@ class TargetGetResponse(Target):
         self,
         stream: str,
         record: Mapping[str, t.Any],
-        reason: str,
-        code: int | None,
+        error: RejectError,
         key_properties: Sequence[str],
+        line: int | None,
     ) -> None:
         """Count and write one refused record; the run goes on."""
-        email = str(record.get("email") or "") or None
         self.tally.count(rejected=1)
         self.rejects.add(
-            stream=stream,
-            record=record,
-            email=email,
-            reason=reason,
-            code=code,
-            key_properties=key_properties,
+            stream=stream, record=record, error=error, key_properties=key_properties, line=line
         )
-        who = mask_email(email) if email else "a record"
-        self.logger.warning("Rejected %s from stream '%s': %s", who, stream, mask_emails_in(reason))
+        email = record.get("email")
+        who = mask_email(str(email)) if email else "a record"
+        where = f" (input line {line})" if line else ""
+        self.logger.warning(
+            "Rejected %s from stream '%s'%s: %s", who, stream, where, mask_emails_in(str(error))
+        )
+
+    def skip_unreadable(self, unreadable: Unreadable) -> None:
+        """A line that is no usable message: counted, written to the rejects file, skipped.
+
+        Reported by number and message type, never by content (it may hold anything). A line
+        cut off by the end of the input means the process writing it stopped: the run ends
+        non-zero once what was read before it is loaded.
+        """
+        self.tally.count(received=1, unreadable=1)
+        kind = unreadable.message_type or "message of unknown type"
+        stream = f" of stream '{unreadable.stream}'" if unreadable.stream else ""
+        problem = unreadable.problem
+        if unreadable.truncated and problem.startswith("is not valid JSON"):
+            problem = "was cut off: the input ended in the middle of it"
+            self._ended_mid_line = unreadable
+        self.rejects.add(
+            stream=unreadable.stream,
+            record=None,
+            error=RejectError(f"input line {problem}"),
+            line=unreadable.line,
+            message_type=unreadable.message_type,
+        )
+        self.logger.warning(
+            "Skipped input line %d (%s%s): it %s", unreadable.line, kind, stream, problem
+        )
+
+    @override
+    def _process_record_message(self, message_dict: dict[str, t.Any]) -> None:
+        """A record of a stream no SCHEMA announced is a reject, not the end of the run."""
+        stream = message_dict["stream"]
+        if stream not in self.mapper.stream_maps:
+            self.tally.count(received=1)
+            reason = RejectError(f"stream '{stream}' had no SCHEMA message before this record")
+            self.reject_record(stream, message_dict["record"], reason, (), self.input_line)
+            return
+        super()._process_record_message(message_dict)
 
     @override
     def _process_activate_version_message(self, message_dict: dict[str, t.Any]) -> None:
@@ -223,31 +275,90 @@ class TargetGetResponse(Target):
         super()._write_state_message(state)
 
     @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """SIGTERM or SIGINT: stop reading; a second one (or one this early) leaves at once.
+
+        (The SDK's handler drains every sink inside the handler, wherever the main thread was,
+        and exits 0.) After the first signal the target loads what it has read, passes on the
+        last STATE it read, prints the summary and exits 128 + the signal's number.
+        """
+        del frame
+        reader = self.__dict__.get("message_reader")
+        if not isinstance(reader, InputReader) or reader.stop_signal is not None:
+            if "sender" in self.__dict__:
+                self.sender.cancel()
+            raise Abandoned(signum)
+        if "loader" in self.__dict__:
+            self.loader.stopping.set()
+        reader.request_stop(signum)
+
+    @override
     def process_endofpipe(self) -> None:
+        stop = self.message_reader.stop_signal
+        if stop is not None:
+            self.logger.warning(
+                "%s received at input line %d: loading what was read, then stopping",
+                signal.Signals(stop).name,
+                self.input_line,
+            )
         super().process_endofpipe()
         if "sender" in self.__dict__:
             self.sender.close()
         if "loader" in self.__dict__:
             self.loader.flush_deferred()
-        if (
-            self.config.get("verify")
-            and not self.config.get("dry_run")
-            and "loader" in self.__dict__
-        ):
-            self.loader.verify(float(self.config.get("verify_timeout_seconds", 300)))
+        stop = self.message_reader.stop_signal
+        verify = self.config.get("verify") and not self.config.get("dry_run")
+        if verify and "loader" in self.__dict__:
+            if stop is None:
+                self.loader.verify(float(self.config.get("verify_timeout_seconds", 300)))
+            else:
+                self.logger.warning("verify skipped: the run was asked to stop")
+        self.report()
+        if stop is not None:
+            self.logger.error(
+                "Stopped by %s at input line %d: what was read is loaded or rejected, and the "
+                "last STATE passed on covers no more than that; rerun with it to go on.",
+                signal.Signals(stop).name,
+                self.input_line,
+            )
+            sys.exit(128 + stop)
+        if self._ended_mid_line is not None:
+            self.logger.error(
+                "Input ended in the middle of line %d: the process writing it stopped. "
+                "Everything before it was loaded or rejected and the last STATE passed on "
+                "covers it; rerun with that STATE to go on.",
+                self._ended_mid_line.line,
+            )
+            sys.exit(1)
+        refused = self.tally.rejected + self.tally.unreadable
+        if refused and self.config.get("fail_on_reject"):
+            self.logger.error(
+                "%d records rejected (see %s) and fail_on_reject is set",
+                refused,
+                self.rejects.path,
+            )
+            sys.exit(1)
+
+    def report(self) -> None:
+        """The API use, the summary line and where this run's rejects are."""
         if "api" in self.__dict__:
             stats = self.api.governor.snapshot()
             self.tally.api_calls = stats.calls - self._calls_before
             self.logger.info("GetResponse API use: %s", stats.summary())
         prefix = "Dry run: " if self.config.get("dry_run") else ""
-        self.logger.info("%starget-getresponse summary: %s", prefix, self.tally.summary())
-        if self.tally.rejected and self.config.get("fail_on_reject"):
-            self.logger.error(
-                "%d records rejected (see %s) and fail_on_reject is set",
-                self.tally.rejected,
+        summary = self.tally.summary()
+        abandoned = self.tally.received - self.tally.accounted
+        if abandoned:
+            # Only a run cut short: records read whose batch was never sent or never answered.
+            summary += f" abandoned={abandoned}"
+        self.logger.info("%starget-getresponse summary: %s", prefix, summary)
+        if "rejects" in self.__dict__ and self.rejects.count:
+            self.logger.info(
+                '%d rejects of this run are in %s, after the line {"run": {"started_at": "%s"}}',
+                self.rejects.count,
                 self.rejects.path,
+                self.started_at,
             )
-            sys.exit(1)
 
     @override
     @classmethod
@@ -259,17 +370,39 @@ class TargetGetResponse(Target):
         config: _ConfigInput | None = None,
         file_input: t.IO[str] | None = None,
     ) -> None:
-        """Load; an API or network error ends the run with one line and exit code 1."""
+        """The SDK's `Target.invoke`, keeping the target so a run that fails still reports.
+
+        An API, network or setting error, or a second stop signal, ends the run with the
+        summary and one line: no traceback, addresses masked, exit code 1 (128 + the signal's
+        number for a signal).
+        """
+        super(Target, cls).invoke(about=about, about_format=about_format)
+        cls.print_version(print_fn=cls.logger.info)
+        config = config or _ConfigInput()
+        target: TargetGetResponse | None = None
         try:
-            super().invoke(
-                about=about, about_format=about_format, config=config, file_input=file_input
+            target = cls(
+                config=config.config, validate_config=True, parse_env_config=config.parse_env
             )
-        except (GetResponseAPIError, requests.exceptions.RequestException) as error:
-            # Credentials are redacted by the HTTP layer; addresses are masked here.
+            target.listen(file_input)
+        except Abandoned as stop:
+            if target is not None:
+                target.report()
+            cls.logger.error(  # noqa: TRY400 - the traceback adds nothing
+                "Stopped by a second %s: the batch in flight was abandoned. The last STATE "
+                "passed on covers only what was loaded before it; rerun with it (contacts "
+                "already added are not added twice).",
+                signal.Signals(stop.signal_number).name,
+            )
+            sys.exit(128 + stop.signal_number)
+        except (GetResponseAPIError, ConfigError, requests.exceptions.RequestException) as error:
+            if target is not None:
+                target.report()
+            # Credentials are redacted by the HTTP layer; addresses are masked in every log line.
             cls.logger.error(  # noqa: TRY400 - the traceback adds nothing
                 "Load failed: %s. STATE already emitted covers everything before it; rerun "
                 "with it to go on (contacts already added are not added twice).",
-                mask_emails_in(str(error)),
+                error,
             )
             sys.exit(1)
 

@@ -112,9 +112,15 @@ def run_target(tmp_path):
     return run
 
 
-def rejects(tmp_path: Path) -> list[dict]:
+def rejects_file(tmp_path: Path) -> list[dict]:
+    """Every line of the rejects file: run markers and rejects."""
     path = tmp_path / "rejects.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def rejects(tmp_path: Path) -> list[dict]:
+    """The rejects of every run so far (without the run markers)."""
+    return [line for line in rejects_file(tmp_path) if "run" not in line]
 
 
 #: An address that is not masked to `***@domain`.
