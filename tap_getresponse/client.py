@@ -7,13 +7,14 @@ import typing as t
 from dataclasses import dataclass
 from functools import cached_property
 
-from singer_sdk import RESTStream
+from singer_sdk import RESTStream, metrics
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
-from tap_getresponse import windows
+from tap_getresponse import meters, windows
 from tap_getresponse.api import GetResponseAPIError
 from tap_getresponse.fanout import ordered_map
+from tap_getresponse.meters import Progress
 from tap_getresponse.normalize import RecordNormaliser
 from tap_getresponse.paging import Page, iter_pages
 from tap_getresponse.schemas import load_schema
@@ -126,6 +127,24 @@ class GetResponseStream(RESTStream[int]):
         return RecordNormaliser(self.schema, stream_name=self.name, logger=self.logger)
 
     @override
+    def get_record_counter(
+        self,
+        *,
+        endpoint: str | None = None,
+        log_interval: float = metrics.DEFAULT_LOG_INTERVAL,
+    ) -> metrics.Counter:
+        # Fan-out contexts hold up to 1,000 ids: metric lines carry a short form (meters.py).
+        return meters.record_counter(self.name, endpoint=endpoint, log_interval=log_interval)
+
+    @override
+    def get_sync_timer(self) -> metrics.Timer:
+        return meters.sync_timer(self.name)
+
+    @override
+    def get_http_request_counter(self) -> metrics.Counter:
+        return meters.http_request_counter(self.name, self.path)
+
+    @override
     @property
     def check_sorted(self) -> bool:
         # A sorted window starts before the saved bookmark (the lookback), so its first records
@@ -227,12 +246,14 @@ class GetResponseStream(RESTStream[int]):
             pages = windows.iter_window_pages(self, path, params, self.window(context))
         else:
             pages = windows.iter_stable_pages(self, path, params)
+        progress = Progress(self.name, "records", self.logger)
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             for page in pages:
                 counter.increment()
                 self.on_page(page)
                 yield from page.items
+                progress.advance(len(page.items), page.total_count)
 
     @override
     def post_process(
@@ -419,15 +440,23 @@ class PartitionedStream(FanOutStream):
             }
         return self._saved.get(parent_id, {})
 
+    @cached_property
+    def parent_progress(self) -> Progress:
+        """Parents read so far, of all listed (`contact_activities: 4,000 of 20,000 contacts`)."""
+        return Progress(self.name, self.parent.path.rsplit("/", 1)[-1], self.logger)
+
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         if not self.per_parent_state:
             yield from super().request_records(context)
+            batch = (context or {}).get(self.batch_key) or ()
+            self.parent_progress.advance(len(batch), len(self.parent_ids))
             return
         parent_id = (context or {}).get(self.parent_key)
         if parent_id is not None:
             # No request counter per partition: thousands of partitions, one metric line each.
             yield from self._fetched_ahead(str(parent_id))
+            self.parent_progress.advance(1, len(self.parent_ids))
 
     def _fetched_ahead(self, parent_id: str) -> list[dict[str, t.Any]]:
         """This partition's records, from the read-ahead that runs over every partition in order."""

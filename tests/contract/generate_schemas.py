@@ -156,6 +156,8 @@ EXTRA_PROPERTIES: dict[str, dict[str, JSON]] = {
     "orders": {"createdOn": DATE_TIME, "updatedOn": DATE_TIME},
     # §3.15: queried and sorted by name, declared by the existing tap; absent from the schema.
     "webinars": {"name": STRING},
+    # getClickTrackList filters and sorts on createdOn and items carry it; ClickTrack omits it.
+    "click_tracks": {"createdOn": DATE_TIME},
 }
 
 
