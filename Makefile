@@ -1,25 +1,45 @@
-# The two set-up commands of the README: `make demo` (a real sync into an embedded database)
-# and `make test` (lint, types and the whole test suite). Both create or reuse `.venv`.
+# The set-up commands of the README: `make demo` (a real sync into an embedded database),
+# `make sync` (your account into it), `make dev` (the services of meltano.yml's dev environment)
+# and `make test` (lint, types and the whole test suite). All create or reuse `.venv` and install
+# the dependency groups they need (pyproject.toml), each set with its own stamp file.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
+# `pipelines` group only: Meltano, the embedded PostgreSQL, psycopg (no Airflow, no test tools).
+PIPELINES := $(VENV)/.installed-pipelines
+# `dev` group: everything, Airflow included (its DAG test runs in `make test`).
+DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean readme-about plugin-definitions
+.PHONY: demo sync dev test lint bench clean readme-about plugin-definitions
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+$(PIPELINES): $(BIN)/python pyproject.toml
+	$(UV) pip install --quiet --python $(BIN)/python -e . --group pipelines
+	touch $@
+
+$(DEV): $(BIN)/python pyproject.toml
 	$(UV) pip install --quiet --python $(BIN)/python -e . --group dev
 	touch $@
 
 # `make demo ARGS=--fresh` starts over; `ARGS=--serve` keeps PostgreSQL up to query it.
-demo: $(VENV)/.installed
+demo: $(PIPELINES)
 	$(BIN)/python -m tests.pipelines.demo $(ARGS)
 
-lint: $(VENV)/.installed
+# Your account (TAP_GETRESPONSE_* in .env) into the embedded PostgreSQL in .meltano/sync/.
+# `make sync ARGS=--serve` keeps it up to query; `ARGS=--all-streams`, `ARGS=--fresh`.
+sync: $(PIPELINES)
+	$(BIN)/python -m tests.pipelines.sync $(ARGS)
+
+# The sandbox (127.0.0.1:8765) and PostgreSQL (127.0.0.1:55432) that `meltano --environment=dev`
+# points at, until Ctrl-C.
+dev: $(PIPELINES)
+	$(BIN)/python -m tests.pipelines.dev $(ARGS)
+
+lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -29,15 +49,15 @@ test: lint
 
 # The benchmark suite (not part of `test`): prints a table of figures, each against its baseline.
 # `make bench ARGS="--only tap,details --quick"`; see tests/benchmarks/__init__.py.
-bench: $(VENV)/.installed
+bench: $(DEV)
 	$(BIN)/python -m tests.benchmarks $(ARGS)
 
 # Paste both plugins' live `--about --format=markdown` into README.md between their markers.
-readme-about: $(VENV)/.installed
+readme-about: $(DEV)
 	$(BIN)/python -m tests.pipelines.about_readme
 
 # Rewrite plugins/*/*.yml (Hub-style definitions for other Meltano projects) from the live --about.
-plugin-definitions: $(VENV)/.installed
+plugin-definitions: $(DEV)
 	$(BIN)/python -m scripts.plugin_definitions
 
 clean:

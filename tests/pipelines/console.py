@@ -34,8 +34,8 @@ def shown_path(path: Path) -> Path:
 
 
 def stop_on_sigterm() -> None:
-    """Make SIGTERM end the program like Ctrl-C does, so `with` blocks stop the servers."""
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    """Make SIGTERM end the program as Ctrl-C does, so `with` blocks stop the servers."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 def psql_command(database: EmbeddedPostgres) -> str:

@@ -6,12 +6,14 @@ so runs here never touch the demo's state or a developer's `.meltano/meltano.db`
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 import requests
 
 from tests.pipelines import sandbox_activity
+from tests.pipelines.dev import CUSTOMERS
 from tests.pipelines.postgres import temporary_postgres
 from tests.pipelines.runner import PER_CONTACT_STREAMS, Meltano, select_all_but
 from tests.pipelines.warehouse import compare, count_table, render
@@ -127,24 +129,6 @@ def test_max_account_extractor_sends_its_domain_and_loads_its_own_schema(meltano
         assert count_table(conn, "getresponse_brand_a", "contacts").rows == 300
 
 
-CUSTOMERS = """
-CREATE SCHEMA IF NOT EXISTS crm;
-CREATE TABLE crm.customers (
-    id integer PRIMARY KEY,
-    email text NOT NULL,
-    name text,
-    campaign_name text,   -- the GetResponse list, by name
-    customer_tier text,   -- a custom field, matched by name
-    tags text             -- tag names, comma-separated
-);
-INSERT INTO crm.customers
-SELECT g, 'customer' || g || '@shop.example.com', 'Customer ' || g, 'customers',
-       CASE WHEN g % 2 = 0 THEN 'gold' ELSE 'silver' END,
-       CASE WHEN g % 5 = 0 THEN 'vip,customer' ELSE 'customer' END
-FROM generate_series(1, 40) AS g;
-"""
-
-
 def warehouse_contacts(sandbox):
     lists = {c["name"]: c["campaignId"] for c in api_get(sandbox, "/campaigns").json()}
     listed = api_get(
@@ -154,6 +138,18 @@ def warehouse_contacts(sandbox):
         **{"query[email]": "@shop.example.com", "query[campaignId]": lists["customers"]},
     ).json()
     return {contact["email"]: contact["contactId"] for contact in listed}
+
+
+def contact_updates(sandbox):
+    """Contact updates the sandbox answered (`POST /contacts/{contactId}`)."""
+    return sum(
+        1
+        for entry in sandbox.log
+        if entry.method == "POST"
+        and re.fullmatch(r"/contacts/[^/]+", entry.path)
+        and entry.path != "/contacts/batch"
+        and entry.status == 200
+    )
 
 
 def details(sandbox, contact_id):
@@ -184,11 +180,25 @@ def test_warehouse_customers_become_getresponse_contacts_and_updates_upsert(melt
             ["customer", "vip"],
         )
 
-        # An edit in the warehouse reaches the existing contact (load_method: upsert).
-        with warehouse.connect() as conn:
-            conn.execute("UPDATE crm.customers SET customer_tier = 'platinum' WHERE id = 10")
+        # Nothing changed: tap-postgres reads only the row at its bookmark (the newest
+        # `updated_at`, compared with >=), so one contact is updated again, not all 40.
+        updates_before = contact_updates(account)
         report = meltano.run("warehouse-to-getresponse")
         assert report.returncode == 0, "\n".join(report.errors[-20:])
+        assert report.counts("tap-postgres") == {"crm-customers": 1}
+        assert contact_updates(account) - updates_before <= 1
+
+        # An edit in the warehouse reaches the existing contact (load_method: upsert).
+        with warehouse.connect() as conn:
+            conn.execute(
+                "UPDATE crm.customers SET customer_tier = 'platinum', updated_at = now() "
+                "WHERE id = 10"
+            )
+        updates_before = contact_updates(account)
+        report = meltano.run("warehouse-to-getresponse")
+        assert report.returncode == 0, "\n".join(report.errors[-20:])
+        assert report.counts("tap-postgres") == {"crm-customers": 2}  # the edit, the bookmark row
+        assert 1 <= contact_updates(account) - updates_before <= 2
         assert warehouse_contacts(account) == contacts, "no contact added twice"
         assert details(account, contacts["customer10@shop.example.com"])[1] == {
             "customer_tier": ["platinum"]
