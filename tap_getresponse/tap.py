@@ -21,6 +21,7 @@ from tap_getresponse.api import (
     GetResponseClient,
     RateGovernor,
     plugin_config_errors,
+    schema_errors_without_secrets,
 )
 from tap_getresponse.interrupt import exit_code, exit_now, stop_run
 from tap_getresponse.streams import STREAMS
@@ -151,7 +152,10 @@ class TapGetResponse(Tap):
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        errors = super()._validate_config(raise_errors=raise_errors)
+        # jsonschema quotes a wrong-typed value, which for a secret setting is the secret.
+        errors = schema_errors_without_secrets(
+            super()._validate_config, self.config, raise_errors=raise_errors
+        )
         return errors + plugin_config_errors(self.config, self.logger, raise_errors=raise_errors)
 
     @override

@@ -20,6 +20,7 @@ from tap_getresponse.api import (
     GetResponseAPIError,
     GetResponseClient,
     plugin_config_errors,
+    schema_errors_without_secrets,
 )
 from target_getresponse.loader import ContactLoader
 from target_getresponse.logs import mask_emails_in_logs
@@ -143,7 +144,10 @@ class TargetGetResponse(Target):
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        errors = super()._validate_config(raise_errors=raise_errors)
+        # jsonschema quotes a wrong-typed value, which for a secret setting is the secret.
+        errors = schema_errors_without_secrets(
+            super()._validate_config, self.config, raise_errors=raise_errors
+        )
         return errors + plugin_config_errors(self.config, self.logger, raise_errors=raise_errors)
 
     @cached_property
