@@ -137,8 +137,17 @@ class Rejects:
 
 
 def mask_values(values: Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """A copy with every address inside the values masked (key properties, an error context)."""
+    """A copy with every address inside the values masked (key properties, an error context).
+
+    A value that is one word with an `@` is masked whole, however odd its characters (an
+    error context quotes the address GetResponse refused, which may be no valid one).
+    """
     return {
-        key: mask_emails_in(value) if isinstance(value, str) else value
-        for key, value in values.items()
+        key: _masked(value) if isinstance(value, str) else value for key, value in values.items()
     }
+
+
+def _masked(value: str) -> str:
+    if "@" in value and len(value.split()) == 1:
+        return mask_email(value)
+    return mask_emails_in(value)

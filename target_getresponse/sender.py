@@ -6,16 +6,32 @@ link, so the next batch is ready the moment the governor lets it go.
 Loads still run one at a time and in order (the loader's membership cache and the batch quota
 need nothing more), at most one batch waits in memory besides the one being read, and a failed
 load is raised on the reading thread at the next `submit` or `wait`.
+
+SIGTERM and SIGINT are blocked on the worker (and the threads it starts): the kernel then
+delivers them to the main thread, whose handler stops the run even while it waits for a load.
+A signal taken by another thread would wait until the main thread woke up.
 """
 
 from __future__ import annotations
 
+import signal
 import threading
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_any
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
+
+
+#: How often a wait for a load lets the main thread run signal handlers (see the module doc).
+WAKE_SECONDS = 1.0
+
+
+def leave_stop_signals_to_the_main_thread() -> None:
+    """Block SIGTERM and SIGINT on the calling thread (a worker's first act)."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
 
 
 class Sender:
@@ -32,13 +48,19 @@ class Sender:
         """Start `job` once the previous one has finished (raising its error, if any)."""
         self.wait()
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="getresponse-send")
+            self._pool = ThreadPoolExecutor(
+                max_workers=1,
+                thread_name_prefix="getresponse-send",
+                initializer=leave_stop_signals_to_the_main_thread,
+            )
         self._running = self._pool.submit(job)
 
     def wait(self) -> None:
         """Return when every submitted job is done; re-raise the error of a failed one."""
         running, self._running = self._running, None
         if running is not None:
+            while not running.done():
+                wait_for_any((running,), timeout=WAKE_SECONDS)
             running.result()
 
     def cancel(self) -> None:

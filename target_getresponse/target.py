@@ -318,6 +318,7 @@ class TargetGetResponse(Target):
             else:
                 self.logger.warning("verify skipped: the run was asked to stop")
         self.report()
+        stop = self.message_reader.stop_signal  # also a signal that came during `verify`
         if stop is not None:
             self.logger.error(
                 "Stopped by %s at input line %d: what was read is loaded or rejected, and the "
@@ -358,7 +359,8 @@ class TargetGetResponse(Target):
         self.logger.info("%starget-getresponse summary: %s", prefix, summary)
         if "rejects" in self.__dict__ and self.rejects.count:
             self.logger.info(
-                '%d rejects of this run are in %s, after the line {"run": {"started_at": "%s"}}',
+                "%d refused records and unreadable lines of this run are in %s, after the line "
+                '{"run": {"started_at": "%s", ...}}',
                 self.rejects.count,
                 self.rejects.path,
                 self.started_at,

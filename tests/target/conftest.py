@@ -33,13 +33,14 @@ SCHEMA = {
 }
 
 
-def singer_lines(
+def singer_lines(  # noqa: PLR0913 - one switch per part of the input
     records: list[dict],
     *,
     stream: str = "customers",
     state: bool = True,
     state_every: int | None = None,
     schema: dict | None = None,
+    key_properties: tuple[str, ...] = ("email",),
 ) -> str:
     """SCHEMA, the RECORDs, and a STATE (`done`: records before it) at the end or every n."""
     lines = [
@@ -47,7 +48,7 @@ def singer_lines(
             "type": "SCHEMA",
             "stream": stream,
             "schema": schema or SCHEMA,
-            "key_properties": ["email"],
+            "key_properties": list(key_properties),
         }
     ]
     for done, record in enumerate(records, start=1):
@@ -89,7 +90,7 @@ class TargetRun:
 
 @pytest.fixture
 def run_target(tmp_path):
-    def run(sb, lines: str, **settings) -> TargetRun:
+    def run(sb, lines: str | bytes, **settings) -> TargetRun:
         config = {
             "api_url": sb.url,
             "api_key": sb.api_key,
@@ -101,13 +102,12 @@ def run_target(tmp_path):
         path.write_text(json.dumps(config))
         result = subprocess.run(
             [TARGET, "--config", str(path)],
-            input=lines,
+            input=lines.encode() if isinstance(lines, str) else lines,
             capture_output=True,
-            text=True,
             timeout=300,
             check=False,
         )
-        return TargetRun(result.returncode, result.stdout, result.stderr)
+        return TargetRun(result.returncode, result.stdout.decode(), result.stderr.decode())
 
     return run
 
@@ -121,6 +121,17 @@ def rejects_file(tmp_path: Path) -> list[dict]:
 def rejects(tmp_path: Path) -> list[dict]:
     """The rejects of every run so far (without the run markers)."""
     return [line for line in rejects_file(tmp_path) if "run" not in line]
+
+
+#: Every outcome a record can have: they add up to `received` (README, target section).
+OUTCOMES = ("added", "existing", "updated", "merged", "rejected", "unreadable")
+
+
+def adds_up(summary: dict[str, int]) -> bool:
+    """Whether the summary accounts for every record received, and for nothing else."""
+    return "abandoned" not in summary and summary["received"] == sum(
+        summary[name] for name in OUTCOMES
+    )
 
 
 #: An address that is not masked to `***@domain`.
