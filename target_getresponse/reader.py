@@ -103,7 +103,7 @@ class InputReader(SingerReader):
                 if line is None:
                     break
                 self.line_number += 1
-                if not line.strip():
+                if line.isspace():
                     continue  # a blank line carries nothing to lose
                 message = self._message(line)
                 if message is None:
@@ -137,6 +137,13 @@ class InputReader(SingerReader):
         except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
             self._unreadable(line, None, _json_problem(error))
             return None
+        if (
+            type(message) is dict
+            and message.get("type") == "RECORD"
+            and type(message.get("record")) is dict
+            and type(message.get("stream")) is str
+        ):
+            return message  # the common case, checked in one step
         problem = _message_problem(message)
         if problem is not None:
             known = isinstance(message, dict) and message.get("type") in REQUIRED
