@@ -13,10 +13,9 @@ from typing_extensions import override
 
 from tap_getresponse import meters, windows
 from tap_getresponse.api import GetResponseAPIError
-from tap_getresponse.fanout import ordered_map
+from tap_getresponse.api.collections import Page, iter_pages, ordered_map
 from tap_getresponse.meters import Progress
 from tap_getresponse.normalize import RecordNormaliser
-from tap_getresponse.paging import Page, iter_pages
 from tap_getresponse.schemas import load_schema
 
 if t.TYPE_CHECKING:

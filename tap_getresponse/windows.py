@@ -25,8 +25,8 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass
 
+from tap_getresponse.api.collections import Page
 from tap_getresponse.normalize import normalise_datetime
-from tap_getresponse.paging import Page
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Mapping

@@ -20,7 +20,7 @@ if t.TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context
 
-    from tap_getresponse.paging import Page
+    from tap_getresponse.api.collections import Page
 
 STRING = {"type": ["string", "null"]}
 #: Before any GetResponse account existed: the lower bound of a first full activities read.

@@ -26,7 +26,7 @@ import msgspec
 from singer_sdk import Stream, Tap
 from typing_extensions import override
 
-from tap_getresponse.paging import Page
+from tap_getresponse.api.collections import Page
 from tap_getresponse.schemas import load_schema
 from tap_getresponse.streams.contacts import ContactsStream
 from tap_getresponse.tap import TapGetResponse

@@ -10,7 +10,7 @@ import typing as t
 import pytest
 
 from tap_getresponse import windows
-from tap_getresponse.paging import Page, iter_pages
+from tap_getresponse.api.collections import Page, iter_pages
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 

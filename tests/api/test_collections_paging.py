@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tap_getresponse.paging import Page, iter_pages
+from tap_getresponse.api.collections import Page, iter_pages
 
 
 class FakeCollection:

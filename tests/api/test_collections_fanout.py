@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tap_getresponse.fanout import ordered_map
+from tap_getresponse.api.collections import ordered_map
 
 
 class Recorder:
