@@ -27,17 +27,17 @@ $(DEV): $(BIN)/python pyproject.toml
 
 # `make demo ARGS=--fresh` starts over; `ARGS=--serve` keeps PostgreSQL up to query it.
 demo: $(PIPELINES)
-	$(BIN)/python -m tests.pipelines.demo $(ARGS)
+	$(BIN)/python -m scripts.demo $(ARGS)
 
 # Your account (TAP_GETRESPONSE_* in .env) into the embedded PostgreSQL in .meltano/sync/.
 # `make sync ARGS=--serve` keeps it up to query; `ARGS=--all-streams`, `ARGS=--fresh`.
 sync: $(PIPELINES)
-	$(BIN)/python -m tests.pipelines.sync $(ARGS)
+	$(BIN)/python -m scripts.sync $(ARGS)
 
 # The sandbox (127.0.0.1:8765) and PostgreSQL (127.0.0.1:55432) that `meltano --environment=dev`
 # points at, until Ctrl-C.
 dev: $(PIPELINES)
-	$(BIN)/python -m tests.pipelines.dev $(ARGS)
+	$(BIN)/python -m scripts.dev $(ARGS)
 
 lint: $(DEV)
 	$(BIN)/ruff check .
@@ -54,7 +54,7 @@ bench: $(DEV)
 
 # Paste both plugins' live `--about --format=markdown` into README.md between their markers.
 readme-about: $(DEV)
-	$(BIN)/python -m tests.pipelines.about_readme
+	$(BIN)/python -m scripts.about_readme
 
 # Rewrite plugins/*/*.yml (Hub-style definitions for other Meltano projects) from the live --about.
 plugin-definitions: $(DEV)

@@ -54,7 +54,7 @@ def definition_path(executable: str) -> Path:
 
 def live_about(executable: str) -> dict[str, t.Any]:
     """`<executable> --about --format=json`, from the environment this interpreter runs in."""
-    result = subprocess.run(  # noqa: S603 (this environment's own console script, fixed args)
+    result = subprocess.run(
         [str(Path(sys.executable).with_name(executable)), "--about", "--format=json"],
         capture_output=True,
         text=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contract.generate_schemas import load_spec
+from scripts.generate_schemas import load_spec
 
 
 @pytest.fixture(scope="session")

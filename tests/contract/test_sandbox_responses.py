@@ -21,8 +21,8 @@ import requests
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
 
+from scripts.generate_schemas import load_spec
 from tests.conftest import GENEROUS_LIMITS
-from tests.contract.generate_schemas import load_spec
 from tests.sandbox import Limits, Sandbox, Scale
 from tests.target.conftest import customer, singer_lines
 

@@ -25,8 +25,8 @@ import json
 import jsonschema
 import pytest
 
+from scripts import generate_schemas as gen
 from tap_getresponse.schemas import load_schema, schema_names
-from tests.contract import generate_schemas as gen
 
 #: (stream, official property path) -> why the stream schema leaves it out.
 DELIBERATELY_DROPPED: dict[tuple[str, str], str] = {
@@ -204,9 +204,9 @@ def test_committed_schemas_are_what_the_generator_writes(official_spec):
         name.removesuffix(".json"): json.loads(text)
         for name, text in gen.generate(official_spec).items()
     }
-    assert committed.keys() == generated.keys(), "run python -m tests.contract.generate_schemas"
+    assert committed.keys() == generated.keys(), "run python -m scripts.generate_schemas"
     stale = [name for name in generated if committed[name] != generated[name]]
-    assert stale == [], "stale schema files; run python -m tests.contract.generate_schemas"
+    assert stale == [], "stale schema files; run python -m scripts.generate_schemas"
     for name in schema_names():
         text = (gen.SCHEMAS_DIR / f"{name}.json").read_text("utf-8")
         assert text == gen.render(committed[name]), f"{name}.json is not in generator format"

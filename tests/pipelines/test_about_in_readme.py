@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pipelines import about_readme
+from scripts import about_readme
 
 
 @pytest.fixture(scope="module")

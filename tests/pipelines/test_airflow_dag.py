@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.pipelines.runner import PLUGIN_ENV_PREFIXES, PROJECT_ROOT
+from scripts.runner import PLUGIN_ENV_PREFIXES, PROJECT_ROOT
 
 pytestmark = pytest.mark.airflow
 

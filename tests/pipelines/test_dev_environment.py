@@ -1,6 +1,6 @@
 """`meltano --environment=dev run <job>` for every job, against the services of `make dev`.
 
-The services start as the README says (python -m tests.pipelines.dev, in a child process) on
+The services start as the README says (python -m scripts.dev, in a child process) on
 the fixed addresses meltano.yml's dev environment names, with their data in a temp folder;
 Meltano gets its own system database, so a developer's `.meltano/` is never touched.
 """
@@ -18,9 +18,9 @@ import pytest
 import requests
 import yaml
 
-from tests.pipelines.dev import JOBS, POSTGRES_PORT, READY, SANDBOX_API_KEY, SANDBOX_PORT
-from tests.pipelines.runner import PLUGIN_ENV_PREFIXES, PROJECT_ROOT, Meltano
-from tests.pipelines.warehouse import compare, count_table, render
+from scripts.dev import JOBS, POSTGRES_PORT, READY, SANDBOX_API_KEY, SANDBOX_PORT
+from scripts.runner import PLUGIN_ENV_PREFIXES, PROJECT_ROOT, Meltano
+from scripts.warehouse import compare, count_table, render
 
 SANDBOX = f"http://127.0.0.1:{SANDBOX_PORT}/v3"
 WAREHOUSE = f"postgresql://postgres@127.0.0.1:{POSTGRES_PORT}/postgres"
@@ -44,7 +44,7 @@ def services(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dev")
     data, output = folder / "postgres", folder / "output.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(PLUGIN_ENV_PREFIXES)}
-    command = ["-m", "tests.pipelines.dev", "--contacts", str(CONTACTS), "--data-dir", str(data)]
+    command = ["-m", "scripts.dev", "--contacts", str(CONTACTS), "--data-dir", str(data)]
     with output.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, *command],

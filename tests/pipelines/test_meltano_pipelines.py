@@ -12,11 +12,11 @@ import time
 import pytest
 import requests
 
-from tests.pipelines import sandbox_activity
-from tests.pipelines.dev import CUSTOMERS
-from tests.pipelines.postgres import temporary_postgres
-from tests.pipelines.runner import PER_CONTACT_STREAMS, Meltano, select_all_but
-from tests.pipelines.warehouse import compare, count_table, render
+from scripts import sandbox_activity
+from scripts.dev import CUSTOMERS
+from scripts.postgres import temporary_postgres
+from scripts.runner import PER_CONTACT_STREAMS, Meltano, select_all_but
+from scripts.warehouse import compare, count_table, render
 from tests.sandbox import Sandbox, Scale
 
 API_KEY = "sandbox-api-key"

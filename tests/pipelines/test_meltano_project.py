@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.pipelines.runner import PROJECT_ROOT, Meltano
+from scripts.runner import PROJECT_ROOT, Meltano
 
 OWN_PLUGINS = {"extractors": "tap-getresponse", "loaders": "target-getresponse"}
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from scripts import plugin_definitions
-from tests.pipelines.runner import PROJECT_ROOT, Meltano
+from scripts.runner import PROJECT_ROOT, Meltano
 
 #: Executable -> Meltano plugin type, and where its definition lives.
 PLUGINS = {

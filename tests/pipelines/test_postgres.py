@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines.postgres import (
+from scripts.postgres import (
     SERVER_USER_WHEN_ROOT,
     EmbeddedPostgres,
     PostgresError,

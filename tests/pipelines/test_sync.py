@@ -1,4 +1,4 @@
-"""`make sync` (python -m tests.pipelines.sync) on an account: the sandbox, named in a `.env`.
+"""`make sync` (python -m scripts.sync) on an account: the sandbox, named in a `.env`.
 
 The entry point runs as a user runs it, in a child process whose environment holds no plugin
 settings, so only the test's `.env` file names the account.
@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from tests.pipelines.runner import PLUGIN_ENV_PREFIXES, PROJECT_ROOT
+from scripts.runner import PLUGIN_ENV_PREFIXES, PROJECT_ROOT
 from tests.sandbox import Sandbox, Scale
 
 API_KEY = "sync-test-key"
@@ -29,7 +29,7 @@ def account():
 def run_sync(*args, timeout=600):
     env = {k: v for k, v in os.environ.items() if not k.startswith(PLUGIN_ENV_PREFIXES)}
     return subprocess.run(
-        [sys.executable, "-m", "tests.pipelines.sync", *map(str, args)],
+        [sys.executable, "-m", "scripts.sync", *map(str, args)],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

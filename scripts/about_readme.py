@@ -14,7 +14,7 @@ import sys
 import typing as t
 from pathlib import Path
 
-from tests.pipelines.runner import PROJECT_ROOT
+from scripts.runner import PROJECT_ROOT
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
-from tests.pipelines.console import run_and_check, say, serve, show, shown_path, stop_on_sigterm
-from tests.pipelines.postgres import EmbeddedPostgres, PostgresError
-from tests.pipelines.runner import (
+from scripts.console import run_and_check, say, serve, show, shown_path, stop_on_sigterm
+from scripts.postgres import EmbeddedPostgres, PostgresError
+from scripts.runner import (
     PER_CONTACT_STREAMS,
     PROJECT_ROOT,
     Meltano,

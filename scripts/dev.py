@@ -15,7 +15,7 @@ import sys
 import typing as t
 from pathlib import Path
 
-from tests.pipelines.console import (
+from scripts.console import (
     psql_command,
     say,
     show,
@@ -23,8 +23,8 @@ from tests.pipelines.console import (
     stop_on_sigterm,
     wait_until_interrupted,
 )
-from tests.pipelines.postgres import EmbeddedPostgres, PostgresError
-from tests.pipelines.runner import PROJECT_ROOT
+from scripts.postgres import EmbeddedPostgres, PostgresError
+from scripts.runner import PROJECT_ROOT
 from tests.sandbox import Sandbox, Scale
 
 if t.TYPE_CHECKING:

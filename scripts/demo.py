@@ -13,17 +13,17 @@ import sys
 import time
 import typing as t
 
-from tests.pipelines import sandbox_activity
-from tests.pipelines.console import run_and_check, say, serve, show, shown_path, stop_on_sigterm
-from tests.pipelines.postgres import EmbeddedPostgres, PostgresError
-from tests.pipelines.runner import (
+from scripts import sandbox_activity
+from scripts.console import run_and_check, say, serve, show, shown_path, stop_on_sigterm
+from scripts.postgres import EmbeddedPostgres, PostgresError
+from scripts.runner import (
     PER_CONTACT_STREAMS,
     PROJECT_ROOT,
     Meltano,
     MeltanoError,
     select_all_but,
 )
-from tests.pipelines.warehouse import tables
+from scripts.warehouse import tables
 from tests.sandbox import Sandbox, Scale
 
 if t.TYPE_CHECKING:

@@ -8,7 +8,7 @@ TIMEOUT = 30
 
 
 def change_contacts(api_url: str, api_key: str, count: int) -> list[str]:
-    """Rename the `count` oldest contacts (`POST /contacts/{id}`, §4.3); their ids, in order."""
+    """Rename the `count` oldest contacts (OpenAPI `updateContact`); their ids, in order."""
     if count <= 0:
         return []
     with requests.Session() as session:

@@ -5,16 +5,17 @@ The tap never reads the spec at run time: this script writes one JSON Schema per
 
 Run it after refreshing the spec (see tests/contract/README-snippet.md)::
 
-    .venv/bin/python -m tests.contract.generate_schemas           # rewrite the schema files
-    .venv/bin/python -m tests.contract.generate_schemas --check   # exit 1 if any file is stale
-    .venv/bin/python -m tests.contract.generate_schemas --spec other.json --out /tmp/schemas
+    .venv/bin/python -m scripts.generate_schemas           # rewrite the schema files
+    .venv/bin/python -m scripts.generate_schemas --check   # exit 1 if any file is stale
+    .venv/bin/python -m scripts.generate_schemas --spec other.json --out /tmp/schemas
 
 What it does, per stream in `STREAMS`:
 
 1. takes the stream's item schema from the official spec: the array item of the list operation's
    200 response, the detail response where the stream reads details, or the object itself for
    single-object endpoints; `$ref`s are resolved and `allOf` parts merged;
-2. converts it to a Singer schema with the documented conversions (reference §3, §6):
+2. converts it to a Singer schema with the documented conversions (the spec's schemas, and its
+   info.description "Timezone settings": response dates are UTC):
    - `StringBooleanEnum` (`"true"`/`"false"` strings) -> `["boolean", "null"]`;
    - string counters listed in `STRING_COUNTERS` -> `["integer", "null"]` / `["number", "null"]`;
    - `format: date-time` -> `{"type": ["string", "null"], "format": "date-time"}` (the tap emits
@@ -43,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SPEC_PATH = REPO / "tests" / "contract" / "openapi" / "getresponse-v3-official.json"
 SCHEMAS_DIR = REPO / "tap_getresponse" / "schemas"
 
@@ -112,13 +113,15 @@ STREAMS: dict[str, Source] = {
         "/newsletters/{newsletterId}/activities", inject={"newsletterId": STRING}
     ),
     # The list-size response is a plain array of rows, so unlike the other campaign statistics it
-    # maps 1:1 and is generated (createdOn stays a string: it is a period, §6).
+    # maps 1:1 and is generated (createdOn stays a string: it is a period,
+    # schema `CampaignListSizesStatisticsElement`).
     "campaign_list_size_statistics": Source(
         "/campaigns/statistics/list-size", inject={"campaignId": STRING}
     ),
 }
 
-#: String properties that carry numbers (reference §7 item 6): path -> Singer type.
+#: String properties that carry numbers (e.g. schema `NewsletterListElement`'s
+#: sendMetrics): path -> Singer type.
 #: Paths are relative to the record; `[]` steps into array items.
 STRING_COUNTERS: dict[str, JSON] = {
     "sendMetrics.sent": INTEGER,
@@ -138,13 +141,14 @@ KEEP_STRING: dict[str, str] = {
 }
 
 #: `format: date-time` values without an offset that are local wall-clock times in a sibling
-#: `timeZone` object, not GMT; appending +00:00 would shift them (§6). Kept as plain strings.
+#: `timeZone` object, not GMT; appending +00:00 would shift them. Kept as plain strings.
 LOCAL_WALL_CLOCK: dict[str, str] = {
-    "sendOn.date": "SMS send time in sendOn.timeZone (§3.17)",
-    "sendSettings.sendOn.date": "newsletter send time in sendSettings.sendOn.timeZone (§6)",
+    "sendOn.date": "SMS send time in sendOn.timeZone (schema `SmsListItem`)",
+    "sendSettings.sendOn.date": "newsletter send time in sendSettings.sendOn.timeZone",
 }
 
-#: (stream, path) of strings that list items send comma-joined and details send as arrays (§7.9).
+#: (stream, path) of strings that list items send comma-joined and details send as arrays
+#: (schemas `MessageFlagsString` and `MessageFlagsArray`).
 COMMA_LISTS: dict[tuple[str, str], str] = {
     ("newsletters", "flags"): "list items: 'clicktrack,google_analytics'; details: an array",
     ("rss_newsletters", "flags"): "same MessageFlags pattern as newsletters",
@@ -152,9 +156,9 @@ COMMA_LISTS: dict[tuple[str, str], str] = {
 
 #: Properties the spec lacks but the API is documented to return elsewhere: stream -> props.
 EXTRA_PROPERTIES: dict[str, dict[str, JSON]] = {
-    # §3.19: the SDK's OrderFields list them; the official Order schema omits them.
+    # GetResponse's PHP SDK (OrderFields) lists them; the official schema `Order` omits them.
     "orders": {"createdOn": DATE_TIME, "updatedOn": DATE_TIME},
-    # §3.15: queried and sorted by name, declared by the existing tap; absent from the schema.
+    # getWebinarList filters and sorts on name; the schema `Webinar` omits it.
     "webinars": {"name": STRING},
     # getClickTrackList filters and sorts on createdOn and items carry it; ClickTrack omits it.
     "click_tracks": {"createdOn": DATE_TIME},
@@ -227,7 +231,7 @@ def load_spec(path: Path = SPEC_PATH) -> JSON:
     return spec
 
 
-def resolve(spec: JSON, node: Any, seen: tuple[str, ...] = ()) -> Any:
+def resolve(spec: JSON, node: object, seen: tuple[str, ...] = ()) -> Any:  # noqa: ANN401 (JSON of any shape)
     """`node` with every `$ref` inlined and every `allOf` merged (recursion cut at a repeat)."""
     if isinstance(node, list):
         return [resolve(spec, item, seen) for item in node]
@@ -330,7 +334,7 @@ def _convert_string(path: str, node: JSON) -> JSON:
     if fmt in _NUMERIC_FORMATS and path not in KEEP_STRING:
         msg = (
             f"{path}: string with format {fmt!r}; add it to STRING_COUNTERS or KEEP_STRING in "
-            "tests/contract/generate_schemas.py"
+            "scripts/generate_schemas.py"
         )
         raise GenerationError(msg)
     return copy.deepcopy(STRING)
@@ -352,7 +356,7 @@ def all_stream_names() -> list[str]:
     return sorted({*STREAMS, *HAND_WRITTEN})
 
 
-def _dump(value: Any, depth: int) -> str:
+def _dump(value: object, depth: int) -> str:
     """JSON with 2-space indents and sorted keys; lists of scalars stay on one line."""
     if isinstance(value, dict) and value:
         pad = "  " * (depth + 1)

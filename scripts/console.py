@@ -7,15 +7,15 @@ import sys
 import time
 import typing as t
 
-from tests.pipelines.postgres import postgres_bin
-from tests.pipelines.runner import PROJECT_ROOT
-from tests.pipelines.warehouse import compare, render
+from scripts.postgres import postgres_bin
+from scripts.runner import PROJECT_ROOT
+from scripts.warehouse import compare, render
 
 if t.TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.pipelines.postgres import EmbeddedPostgres
-    from tests.pipelines.runner import Meltano
+    from scripts.postgres import EmbeddedPostgres
+    from scripts.runner import Meltano
 
 
 def show(text: object = "", *, error: bool = False) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 #: Settings prefixes cleared from the environment so a developer's real credentials never leak
 #: into a sandbox run (Meltano reads `<PLUGIN>_<SETTING>` variables as setting values).
