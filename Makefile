@@ -39,10 +39,13 @@ sync: $(PIPELINES)
 dev: $(PIPELINES)
 	$(BIN)/python -m scripts.dev $(ARGS)
 
+# lint-imports: the import direction in pyproject.toml's [tool.importlinter] (no cycles; the HTTP
+# layer imports neither plugin; the target uses only tap_getresponse.api of the tap package).
 lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 
 test: lint
 	$(BIN)/python -m pytest
