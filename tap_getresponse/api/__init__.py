@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tap_getresponse.api.client import GetResponseClient, GetResponseSession
+from tap_getresponse.api.client import GetResponseClient
 from tap_getresponse.api.errors import (
     SECRET_LOG_FILTER,
     ConfigError,
@@ -20,8 +20,10 @@ from tap_getresponse.api.governor import (
     GovernorStats,
     RateGovernor,
 )
+from tap_getresponse.api.session import GetResponseSession
 from tap_getresponse.api.settings import (
     CONNECTION_SETTINGS,
+    ConnectionSettings,
     check_connection_settings,
     plugin_config_errors,
     schema_errors_without_secrets,
@@ -33,6 +35,7 @@ __all__ = [
     "SECRET_LOG_FILTER",
     "ConfigError",
     "ConnectionCheckError",
+    "ConnectionSettings",
     "EndpointLimit",
     "ForeignHostError",
     "GetResponseAPIError",

@@ -7,6 +7,7 @@ import json
 import logging
 import threading
 import typing as t
+from http import HTTPStatus
 
 from singer_sdk.authenticators import (
     APIAuthenticatorBase,
@@ -16,26 +17,27 @@ from singer_sdk.authenticators import (
 )
 from typing_extensions import override
 
-from tap_getresponse.api.errors import GetResponseAPIError, json_body, redact
+from tap_getresponse.api.errors import ConfigError, GetResponseAPIError, json_body, redact
 from tap_getresponse.api.token_file import RefreshTokenFile
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping
-
     import requests
+
+    from tap_getresponse.api.settings import ConnectionSettings
 
 LOGGER = logging.getLogger("getresponse.auth")
 #: Refresh this long before the token's announced expiry, so no request carries a stale token.
 REFRESH_MARGIN_SECONDS = 120
-#: §1.4: access tokens from the refresh grant live 3600-86400 s; assume the shorter.
+#: Access tokens live 3600 to 86400 s (`expires_in` in the examples of
+#: https://apidocs.getresponse.com/v3/oauth2); when the answer names none, assume the shorter.
 DEFAULT_TOKEN_SECONDS = 3600
 TOKEN_TIMEOUT_SECONDS = 60
-HTTP_UNAUTHORIZED = 401
-HTTP_NOT_FOUND = 404
 
 
 class GetResponseOAuthAuthenticator(OAuthAuthenticator):
-    """OAuth 2.0 refresh grant at `<api_url>/token`, client in HTTP Basic auth (§1.4).
+    """OAuth 2.0 refresh grant at `<api_url>/token`, client in HTTP Basic auth.
+
+    The "Refresh Token flow" of https://apidocs.getresponse.com/v3/oauth2.
 
     Thread-safe: one refresh at a time, and a 401 seen by several threads at once leads to one
     refresh only (a rotated refresh token would not survive a second, concurrent one).
@@ -157,8 +159,9 @@ class GetResponseOAuthAuthenticator(OAuthAuthenticator):
 
     @override
     def handle_error(self, *, content: str, status_code: int | None) -> None:
-        # The SDK logs the raw body here; GetResponse's may echo a token (§1.4), so only the
-        # status and the redacted message are logged.
+        # The SDK logs the raw body here; GetResponse's may echo a token (`context.sentToken`,
+        # https://apidocs.getresponse.com/v3/oauth2), so only the status and the redacted
+        # message are logged.
         self.logger.error(
             "GetResponse refused the OAuth token refresh (HTTP %s): %s",
             status_code or "?",
@@ -186,9 +189,9 @@ def token_refresh_error(error: GetResponseAPIError) -> GetResponseAPIError:
     """The token endpoint's refusal, naming the settings to check."""
     if error.mentions("x-domain"):
         hint = "check `domain` (MAX token requests need X-Domain)"
-    elif error.http_status == HTTP_UNAUTHORIZED:  # the Basic client credentials
+    elif error.http_status == HTTPStatus.UNAUTHORIZED:  # the Basic client credentials
         hint = "check `client_id` and `client_secret`"
-    elif error.http_status == HTTP_NOT_FOUND:
+    elif error.http_status == HTTPStatus.NOT_FOUND:
         hint = "no token endpoint there: check `api_url`"
     else:
         hint = "the `refresh_token` is invalid, expired or already used"
@@ -203,34 +206,43 @@ def token_refresh_error(error: GetResponseAPIError) -> GetResponseAPIError:
 
 
 def build_authenticator(
-    config: Mapping[str, t.Any],
+    settings: ConnectionSettings,
     *,
     token_url: str,
     token_session: requests.Session,
     logger: logging.Logger | None = None,
 ) -> APIAuthenticatorBase:
-    """The authenticator for the one auth method the (validated) config names."""
-    if config.get("api_key"):
+    """The authenticator for the one auth method the (validated) settings name."""
+    if settings.api_key:
         return APIKeyAuthenticator(
             key="X-Auth-Token",
-            value=f"api-key {config['api_key']}",  # §1.3: the `api-key ` prefix is required
+            # The `api-key ` prefix is required: https://apidocs.getresponse.com/v3/authentication
+            value=f"api-key {settings.api_key}",
             location="header",
         )
-    if config.get("access_token"):
-        return BearerTokenAuthenticator(token=str(config["access_token"]))
+    if settings.access_token:
+        return BearerTokenAuthenticator(token=settings.access_token)
+    client_id, client_secret = settings.client_id, settings.client_secret
+    refresh_token = settings.refresh_token
+    if not (client_id and client_secret and refresh_token):
+        msg = (
+            "No complete authentication configured: set `api_key`, or `access_token`, or "
+            "`client_id` + `client_secret` + `refresh_token`."
+        )
+        raise ConfigError(msg)
     token_file = None
-    if config.get("oauth_token_file"):
+    if settings.oauth_token_file:
         token_file = RefreshTokenFile(
-            str(config["oauth_token_file"]),
-            client_id=str(config["client_id"]),
-            configured=str(config["refresh_token"]),
+            settings.oauth_token_file,
+            client_id=client_id,
+            configured=refresh_token,
             logger=logger,
         )
     return GetResponseOAuthAuthenticator(
         token_url=token_url,
-        client_id=str(config["client_id"]),
-        client_secret=str(config["client_secret"]),
-        refresh_token=str(config["refresh_token"]),
+        client_id=client_id,
+        client_secret=client_secret,
+        refresh_token=refresh_token,
         session=token_session,
         token_file=token_file,
         logger=logger,

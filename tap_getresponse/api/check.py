@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import typing as t
+from http import HTTPStatus
 
 from tap_getresponse.api.errors import (
+    AUTH_ERROR_CODE,
     ConnectionCheckError,
     GetResponseAPIError,
     RedirectRefusedError,
 )
 from tap_getresponse.api.settings import MAX_HOSTS
 
-HTTP_UNAUTHORIZED = 401
-HTTP_FORBIDDEN = 403
-HTTP_NOT_FOUND = 404
-AUTH_ERROR_CODE = 1014
 _CREDENTIAL_NAMES = {
     "api_key": "the API key (`api_key`)",
     "access_token": "the access token (`access_token`)",
@@ -53,7 +51,10 @@ def diagnose(
         return _url_failure(error, host, cause)
     if error.path.endswith("/token"):
         return _token_failure(error, cause)
-    if error.http_status in {HTTP_UNAUTHORIZED, HTTP_FORBIDDEN} or error.code == AUTH_ERROR_CODE:
+    if (
+        error.http_status in {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}
+        or error.code == AUTH_ERROR_CODE
+    ):
         if error.mentions("x-domain"):
             return _domain_failure(domain, cause)
         if error.mentions("expired"):
@@ -65,7 +66,7 @@ def diagnose(
 def _url_failure(error: GetResponseAPIError, host: str, cause: str) -> ConnectionCheckError:
     if isinstance(error, RedirectRefusedError):
         msg = f"{host} redirects elsewhere, which the GetResponse API does not: check `api_url`"
-    elif error.http_status == HTTP_NOT_FOUND:
+    elif error.http_status == HTTPStatus.NOT_FOUND:
         msg = f"No GetResponse API v3 at {host}: check `api_url` (it ends in /v3)"
     else:
         msg = "GetResponse answered the connection check with an error"
@@ -75,7 +76,7 @@ def _url_failure(error: GetResponseAPIError, host: str, cause: str) -> Connectio
 def _token_failure(error: GetResponseAPIError, cause: str) -> ConnectionCheckError:
     if error.mentions("x-domain"):
         setting = "domain"
-    elif error.http_status == HTTP_UNAUTHORIZED:
+    elif error.http_status == HTTPStatus.UNAUTHORIZED:
         setting = "client_secret"
     else:
         setting = "refresh_token"
@@ -112,7 +113,7 @@ def _rejected_credentials(
     cause: str,
 ) -> ConnectionCheckError:
     what = _CREDENTIAL_NAMES.get(auth_method, "the credentials")
-    verb = "refused access with" if status == HTTP_FORBIDDEN else "rejected"
+    verb = "refused access with" if status == HTTPStatus.FORBIDDEN else "rejected"
     msg = f"GetResponse {verb} {what}: check that it is current and belongs to this account"
     setting = {"api_key": "api_key", "access_token": "access_token"}.get(
         auth_method, "refresh_token"

@@ -18,8 +18,8 @@ if t.TYPE_CHECKING:
 
     import requests
 
-#: Context keys whose values are credentials, compared without case, `_` or `-`
-#: (§1.4: an expired token comes back in `context.sentToken`).
+#: Context keys whose values are credentials, compared without case, `_` or `-` (an expired token
+#: comes back in `context.sentToken`: https://apidocs.getresponse.com/v3/oauth2, "Refresh Token").
 SECRET_KEYS = frozenset(
     {
         "senttoken",
@@ -33,7 +33,7 @@ SECRET_KEYS = frozenset(
         "xauthtoken",
     },
 )
-#: Headers that carry credentials (§1.3, §1.4).
+#: Headers that carry credentials (https://apidocs.getresponse.com/v3/authentication).
 SECRET_HEADERS = frozenset({"authorization", "x-auth-token"})
 REDACTED = "***"
 #: Shorter strings are not treated as secrets: replacing them would mangle ordinary words.
@@ -43,6 +43,9 @@ _MIN_SECRET_LENGTH = 4
 SECRET_RUN = 8
 #: Credentials recognisable by their scheme even when their value is not known in advance.
 _CREDENTIAL = re.compile(r"(?i)\b(api-key|bearer|basic)\s+[^\s,;\"'}]+")
+#: GetResponse's error code for a failed authentication: missing or unknown credentials, or an
+#: expired OAuth access token (https://apidocs.getresponse.com/v3/errors/1014).
+AUTH_ERROR_CODE = 1014
 
 
 class ConfigError(ValueError):
@@ -50,7 +53,7 @@ class ConfigError(ValueError):
 
 
 class GetResponseAPIError(Exception):
-    """A final (not retried) error answer from GetResponse, described from its error body (§5.1)."""
+    """A final (not retried) error answer from GetResponse, read from its body (`ErrorResponse`)."""
 
     def __init__(  # noqa: PLR0913 - the fields of GetResponse's error body
         self,

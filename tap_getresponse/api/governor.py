@@ -1,7 +1,8 @@
-"""RateGovernor: keeps every request of a process inside GetResponse's limits (reference §5.3).
+"""RateGovernor: keeps every request of a process inside GetResponse's limits.
 
-The limits: 10 simultaneous requests, 80 calls per second, 30,000 calls per 10-minute frame, and
-endpoint limits such as `POST /contacts/batch` (1 call/s, 80 calls per frame). The governor
+The limits (`limits.py`; https://apidocs.getresponse.com/v3/limits): 10 simultaneous requests,
+80 calls per second, 30,000 calls per 10-minute frame, and endpoint limits such as
+`POST /contacts/batch` (1 call/s, 80 calls per frame; OpenAPI `createBatchContacts`). The governor
 counts requests in flight (a condition variable, so no caller holds a slot while it sleeps) and
 keeps sliding windows of recent call times for the rate limits. It also listens to what the API
 says: `X-RateLimit-Remaining`/`X-RateLimit-Reset` spread the last calls of a frame over the time
@@ -19,14 +20,20 @@ from collections import Counter, deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
+from tap_getresponse.api.limits import (
+    BATCH_CALLS_PER_FRAME,
+    BATCH_CALLS_PER_SECOND,
+    BATCH_METHOD,
+    BATCH_PATH,
+    FRAME_SECONDS,
+    MAX_CALLS_PER_SECOND,
+    MAX_IN_FLIGHT,
+)
+
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
 
 LOGGER = logging.getLogger("getresponse.governor")
-#: §5.3: up to 10 simultaneous requests and 80 calls per second per user; 10-minute frames.
-MAX_IN_FLIGHT = 10
-MAX_PER_SECOND = 80
-FRAME_SECONDS = 600.0
 #: When fewer calls than this remain in a frame, the rest are spread over the time left
 #: (a tenth of `X-RateLimit-Limit` when that is smaller, so small test frames behave alike).
 LOW_WATER_CALLS = 100
@@ -56,8 +63,15 @@ class EndpointLimit:
         return self.method.upper(), self.path
 
 
-#: Endpoint limits GetResponse documents (§5.3).
-DOCUMENTED_LIMITS = (EndpointLimit("POST", "/contacts/batch", per_second=1, per_frame=80),)
+#: Endpoint limits GetResponse documents (OpenAPI `createBatchContacts`).
+DOCUMENTED_LIMITS = (
+    EndpointLimit(
+        BATCH_METHOD,
+        BATCH_PATH,
+        per_second=BATCH_CALLS_PER_SECOND,
+        per_frame=BATCH_CALLS_PER_FRAME,
+    ),
+)
 
 
 @dataclass(slots=True)
@@ -118,7 +132,7 @@ class RateGovernor:
         self,
         *,
         max_in_flight: int = MAX_IN_FLIGHT,
-        per_second: int = MAX_PER_SECOND,
+        per_second: int = MAX_CALLS_PER_SECOND,
         endpoint_limits: Iterable[EndpointLimit] | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -136,7 +150,7 @@ class RateGovernor:
         self,
         *,
         max_in_flight: int = MAX_IN_FLIGHT,
-        per_second: int = MAX_PER_SECOND,
+        per_second: int = MAX_CALLS_PER_SECOND,
         endpoint_limits: Iterable[EndpointLimit] | None = None,
     ) -> None:
         """Forget all history and stats (between test cases; not while requests are running)."""
@@ -184,7 +198,7 @@ class RateGovernor:
                 self._slot_freed.notify()
 
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Learn the frame's state from a response's X-RateLimit-* headers (§5.3)."""
+        """Learn the frame's state from a response's X-RateLimit-* headers."""
         remaining = parse_seconds(headers.get("X-RateLimit-Remaining"))
         reset = parse_seconds(headers.get("X-RateLimit-Reset"))
         if remaining is None or reset is None:

@@ -1,9 +1,10 @@
-"""Connection settings shared by the tap and the target, and their validation."""
+"""Connection settings shared by the tap and the target: typed, with defaults, and validated."""
 
 from __future__ import annotations
 
 import ipaddress
 import typing as t
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -11,26 +12,104 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_getresponse.api.errors import ConfigError, mask_secrets
-from tap_getresponse.api.governor import MAX_IN_FLIGHT
+from tap_getresponse.api.limits import MAX_IN_FLIGHT
 
 if t.TYPE_CHECKING:
     import logging
     from collections.abc import Callable, Mapping
 
 RETAIL_API_URL = "https://api.getresponse.com/v3"
-#: GetResponse MAX API hosts (reference §1.1); their accounts need `X-Domain` (§1.5).
+#: GetResponse MAX API hosts (OpenAPI `servers`); their accounts need `X-Domain` on every request
+#: (https://apidocs.getresponse.com/v3/case-study/smb-vs-mx).
 MAX_HOSTS = frozenset({"api3.getresponse360.com", "api3.getresponse360.pl"})
 RETAIL_HOSTS = frozenset({"api.getresponse.com"})
 OAUTH_SETTINGS = ("client_id", "client_secret", "refresh_token")
+AUTH_SETTINGS = ("api_key", "access_token", *OAUTH_SETTINGS)
 SECRET_SETTINGS = ("api_key", "access_token", "client_secret", "refresh_token")
 #: Settings that end up in a request header or body, where surrounding whitespace is never meant.
 TRIMMED_SETTINGS = (*SECRET_SETTINGS, "client_id", "domain", "user_agent")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    """The connection settings of either plugin, read once from its config: trimmed and typed.
+
+    The field defaults are the one place connection defaults are written: CONNECTION_SETTINGS,
+    the JSON Schema both plugins declare, takes its defaults from `DEFAULT_SETTINGS`.
+    Secrets are left out of `repr`.
+    """
+
+    api_url: str = RETAIL_API_URL
+    api_key: str | None = field(default=None, repr=False)
+    access_token: str | None = field(default=None, repr=False)
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    oauth_token_file: str | None = None
+    domain: str | None = None
+    user_agent: str | None = None
+    request_timeout: float = 60
+    max_parallel_requests: int = MAX_IN_FLIGHT
+    #: Secret settings as configured, before trimming: a library may quote either form.
+    untrimmed_secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, t.Any]) -> ConnectionSettings:
+        """Trim header and secret settings (ConfigError names a bad one); unset or empty: default.
+
+        Values are not range-checked here: `check_connection_settings` does that for plugins.
+        """
+        clean = trimmed_settings(config)
+        given = {
+            name: _COERCE.get(name, _as_is)(clean[name])
+            for name in _CONFIG_NAMES
+            if clean.get(name)
+        }
+        untrimmed = tuple(str(config[name]) for name in SECRET_SETTINGS if config.get(name))
+        return cls(**given, untrimmed_secrets=untrimmed)
+
+    @property
+    def base_url(self) -> str:
+        """`api_url` without a trailing slash."""
+        return self.api_url.rstrip("/")
+
+    @property
+    def auth_methods(self) -> list[str]:
+        """The authentication methods these settings name (`api_key`, `access_token`, `oauth`)."""
+        return auth_methods({name: getattr(self, name) for name in AUTH_SETTINGS})
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured credential, as configured and as trimmed (for redaction)."""
+        trimmed = (getattr(self, name) for name in SECRET_SETTINGS)
+        return tuple(dict.fromkeys((*self.untrimmed_secrets, *(str(v) for v in trimmed if v))))
+
+
+def _as_is(value: t.Any) -> t.Any:  # noqa: ANN401 - a setting of any JSON type
+    return value
+
+
+def _parallel(value: t.Any) -> int:  # noqa: ANN401 - a validated number
+    """Requests in flight for one client: within 1 and GetResponse's cap."""
+    return max(1, min(MAX_IN_FLIGHT, int(value)))
+
+
+#: Config keys read into ConnectionSettings, and how each one's value is typed.
+_CONFIG_NAMES = tuple(f.name for f in fields(ConnectionSettings) if f.name != "untrimmed_secrets")
+_COERCE: dict[str, Callable[[t.Any], t.Any]] = {
+    "api_url": str,
+    "oauth_token_file": str,
+    "request_timeout": float,
+    "max_parallel_requests": _parallel,
+}
+#: Every connection setting at its default.
+DEFAULT_SETTINGS = ConnectionSettings()
 
 CONNECTION_SETTINGS = th.PropertiesList(
     th.Property(
         "api_url",
         th.StringType,
-        default=RETAIL_API_URL,
+        default=DEFAULT_SETTINGS.api_url,
         description=(
             "Base URL of the API v3: https://api.getresponse.com/v3 (retail), "
             "https://api3.getresponse360.com/v3 or https://api3.getresponse360.pl/v3 (MAX)."
@@ -78,13 +157,13 @@ CONNECTION_SETTINGS = th.PropertiesList(
     th.Property(
         "request_timeout",
         th.IntegerType(minimum=1),
-        default=60,
+        default=DEFAULT_SETTINGS.request_timeout,
         description="Seconds to wait for one response before retrying it.",
     ),
     th.Property(
         "max_parallel_requests",
         th.IntegerType(minimum=1, maximum=MAX_IN_FLIGHT),
-        default=MAX_IN_FLIGHT,
+        default=DEFAULT_SETTINGS.max_parallel_requests,
         description="Requests in flight at once; GetResponse allows 10 per user. Lower it when "
         "other integrations share the account.",
     ),
@@ -143,14 +222,14 @@ def _json_type(value: object) -> str:
 
 def check_connection_settings(config: Mapping[str, t.Any]) -> list[str]:
     """Raise ConfigError naming the setting at fault; return warnings worth logging."""
-    config = trimmed_settings(config)
-    _check_auth(config)
-    _check_numbers(config)
-    host = _check_api_url(str(config.get("api_url") or RETAIL_API_URL))
-    domain = config.get("domain")
+    trimmed = trimmed_settings(config)
+    _check_auth(trimmed)
+    _check_numbers(trimmed)
+    settings = ConnectionSettings.from_config(config)
+    host = _check_api_url(settings.api_url)
     warnings: list[str] = []
-    if domain:
-        _check_domain(str(domain))
+    if settings.domain:
+        _check_domain(settings.domain)
         if host in RETAIL_HOSTS:
             warnings.append(
                 "`domain` is set but `api_url` is the retail API; X-Domain is only for "
@@ -161,10 +240,9 @@ def check_connection_settings(config: Mapping[str, t.Any]) -> list[str]:
             f"`api_url` is a GetResponse MAX host ({host}) but `domain` is not set; MAX accounts "
             "need it for the X-Domain header.",
         )
-    token_file = config.get("oauth_token_file")
-    if token_file:
-        _check_token_file(str(token_file))
-        if auth_methods(config) != ["oauth"]:
+    if settings.oauth_token_file:
+        _check_token_file(settings.oauth_token_file)
+        if settings.auth_methods != ["oauth"]:
             warnings.append(
                 "`oauth_token_file` is set but OAuth refresh (`client_id`, `client_secret`, "
                 "`refresh_token`) is not: the file is not used."

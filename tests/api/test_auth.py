@@ -70,7 +70,8 @@ def test_token_request_shape(requests_mock: rm.Mocker) -> None:
     (token,) = token_calls(requests_mock)
     basic = base64.b64encode(f"cid:{SECRET}".encode()).decode()
     assert token.headers["Authorization"] == f"Basic {basic}"
-    assert token.headers["X-Domain"] == "brand.example.com"  # §1.4: MAX token requests too
+    # MAX token requests carry X-Domain too (https://apidocs.getresponse.com/v3/oauth2).
+    assert token.headers["X-Domain"] == "brand.example.com"
     assert token.headers["User-Agent"] == "ua/1"
     assert token.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert token.text == "grant_type=refresh_token&refresh_token=refresh-1"

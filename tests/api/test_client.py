@@ -12,12 +12,13 @@ from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from tap_getresponse.api import (
     ConfigError,
+    ConnectionSettings,
     GetResponseAPIError,
     GetResponseClient,
     GetResponseSession,
     RateGovernor,
 )
-from tap_getresponse.api.client import throttle_seconds
+from tap_getresponse.api.session import throttle_seconds
 
 BASE = "https://api.getresponse.com/v3"
 KEY = "k3y-that-must-not-leak"
@@ -111,6 +112,21 @@ def test_request_timeout_is_applied(requests_mock: rm.Mocker, make_client) -> No
     requests_mock.get(f"{BASE}/accounts", json={})
     make_client(request_timeout=7).request("GET", "/accounts")
     assert requests_mock.last_request.timeout == 7
+
+
+def test_typed_settings_configure_the_client_like_a_config(requests_mock: rm.Mocker) -> None:
+    url = "https://api3.getresponse360.com/v3"
+    requests_mock.get(f"{url}/accounts", json={})
+    settings = ConnectionSettings(
+        api_url=url, api_key=KEY, domain="brand.example.com", request_timeout=9
+    )
+    client = GetResponseClient(settings, governor=RateGovernor())
+    client.request("GET", "/accounts")
+    sent = requests_mock.last_request
+    assert sent.headers["X-Auth-Token"] == f"api-key {KEY}"
+    assert sent.headers["X-Domain"] == "brand.example.com"
+    assert sent.timeout == 9
+    assert client.settings is settings
 
 
 def test_from_config_validates_and_logs_warnings(caplog) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -9,7 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tap_getresponse.api import CONNECTION_SETTINGS, ConfigError, check_connection_settings
+from tap_getresponse.api import (
+    CONNECTION_SETTINGS,
+    ConfigError,
+    ConnectionSettings,
+    check_connection_settings,
+)
+from tap_getresponse.api.settings import DEFAULT_SETTINGS
 
 KEY = "s3cr3t-api-key-value"
 
@@ -103,6 +110,42 @@ def test_credentials_are_secret_settings() -> None:
     secret = {name for name, schema in properties.items() if schema.get("secret")}
     assert secret == {"api_key", "access_token", "client_secret", "refresh_token"}
     assert properties["max_parallel_requests"]["maximum"] == 10
+
+
+def test_schema_defaults_are_the_typed_settings_defaults() -> None:
+    properties = CONNECTION_SETTINGS.to_dict()["properties"]
+    declared = {
+        name: schema["default"] for name, schema in properties.items() if "default" in schema
+    }
+    typed = {
+        field.name: getattr(DEFAULT_SETTINGS, field.name)
+        for field in dataclasses.fields(ConnectionSettings)
+        if getattr(DEFAULT_SETTINGS, field.name) not in (None, ())
+    }
+    assert declared == typed
+    assert declared["max_parallel_requests"] == 10
+    assert set(typed) <= set(properties)
+
+
+def test_settings_are_read_once_trimmed_and_defaulted() -> None:
+    settings = ConnectionSettings.from_config(
+        {
+            "api_key": f" {KEY}\n",
+            "api_url": "",
+            "request_timeout": None,
+            "max_parallel_requests": 3,
+            "domain": " brand.example.com ",
+            "start_date": "2024-01-01",  # a plugin's own setting is not a connection setting
+        }
+    )
+    assert settings.api_key == KEY
+    assert settings.domain == "brand.example.com"
+    assert settings.api_url == DEFAULT_SETTINGS.api_url
+    assert settings.request_timeout == DEFAULT_SETTINGS.request_timeout
+    assert settings.max_parallel_requests == 3
+    assert settings.auth_methods == ["api_key"]
+    assert set(settings.secrets) == {f" {KEY}\n", KEY}
+    assert KEY not in repr(settings)
 
 
 @pytest.mark.parametrize("executable", ["tap-getresponse", "target-getresponse"])
