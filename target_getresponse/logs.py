@@ -1,4 +1,4 @@
-"""Every log line of a target run with its addresses masked, whoever wrote it.
+"""Addresses masked to their domain: in free text, and in every log line of a run, whoever wrote it.
 
 Masking at each call site misses lines the SDK, requests or a traceback write, so the target
 installs a log record factory once: each record's message, and the text of an exception it
@@ -9,11 +9,25 @@ are made, so the cost is one regular expression per line written).
 from __future__ import annotations
 
 import logging
+import re
 import typing as t
 
-from target_getresponse.mapping import mask_emails_in
+#: Anything shaped like an address inside free text (API error messages, reasons).
+EMAIL_IN_TEXT = re.compile(r"[^\s@\"'<>(),;:=\[\]{}]+@(?=[^\s@]+\.[^\s@]+)")
+#: The same inside a URL (an exact-match lookup's `query[email]=jane%40example.org`).
+EMAIL_IN_URL = re.compile(r"[^\s@&=?/\"'<>(),;:\[\]{}]+%40(?=[^\s&]+\.)", re.IGNORECASE)
 
 _FORMATTER = logging.Formatter()
+
+
+def mask_email(email: str) -> str:
+    """`***@example.org`: enough to find a domain-wide problem, not enough to identify anyone."""
+    return f"***@{email.rpartition('@')[2]}" if "@" in email else "***"
+
+
+def mask_emails_in(text: str) -> str:
+    """Free text (an API error, a reason) with every address in it masked to its domain."""
+    return EMAIL_IN_URL.sub("***%40", EMAIL_IN_TEXT.sub("***@", text))
 
 
 class _MaskingFactory:

@@ -1,8 +1,14 @@
-"""Pure functions from a Singer record to GetResponse contact payloads (reference §4)."""
+"""Pure functions from a Singer record to GetResponse contact payloads.
+
+A record becomes a `Contact` (its properties checked and in the API's types), then, once the
+resolver has turned list, tag and custom field names into ids, a `Prepared` contact; the payload
+builders here shape it for each call: `createBatchContacts`, `createContact`, `updateContact`,
+`upsertContactCustoms`, `upsertTags` and `createImport` (operation ids of the official OpenAPI;
+request schemas `NewContact`, `UpdateContact`, `NewImport`).
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import ipaddress
 import re
 import typing as t
@@ -10,15 +16,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 if t.TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
 #: Deliberately simple: GetResponse does the full check; this catches what can never be an email.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-#: Anything shaped like an address inside free text (API error messages, reasons).
-EMAIL_IN_TEXT = re.compile(r"[^\s@\"'<>(),;:=\[\]{}]+@(?=[^\s@]+\.[^\s@]+)")
-#: The same inside a URL (an exact-match lookup's `query[email]=jane%40example.org`).
-EMAIL_IN_URL = re.compile(r"[^\s@&=?/\"'<>(),;:\[\]{}]+%40(?=[^\s&]+\.)", re.IGNORECASE)
-#: §4.1: a contact name is 1-128 characters.
+#: Schema `Contact`, `name`: 1-128 characters.
 MAX_NAME_LENGTH = 128
 #: Record properties with a meaning of their own, in both spellings the target accepts.
 CONTACT_PROPERTIES = {
@@ -52,8 +54,6 @@ RESERVED = frozenset(
         "geolocation",
     },
 )
-#: Custom field formats that take several values (§3.4).
-MULTI_VALUE_FORMATS = frozenset({"multi_select", "checkbox"})
 
 
 class RejectError(ValueError):
@@ -72,33 +72,6 @@ class RejectError(ValueError):
         self.context = dict(context or {})
 
 
-@dataclass(frozen=True, slots=True)
-class CustomField:
-    """A GetResponse custom field definition (§3.4)."""
-
-    field_id: str
-    name: str
-    value_type: str
-    field_format: str
-    values: tuple[str, ...] = ()
-
-    @classmethod
-    def from_api(cls, item: Mapping[str, t.Any]) -> CustomField:
-        """Accept both the current (`type`+`format`) and the legacy (`type`=format) shape."""
-        kind = str(item.get("type") or "string")
-        field_format = str(item.get("format") or item.get("fieldType") or "text")
-        value_type = str(item.get("valueType") or kind)
-        if kind in {"text", "textarea", "radio", "checkbox", "single_select", "multi_select"}:
-            field_format, value_type = kind, str(item.get("valueType") or "string")
-        return cls(
-            field_id=str(item["customFieldId"]),
-            name=str(item["name"]),
-            value_type=value_type,
-            field_format=field_format,
-            values=tuple(str(v) for v in item.get("values") or ()),
-        )
-
-
 @dataclass(slots=True)
 class Contact:
     """One contact as read from a record, before names are resolved to ids."""
@@ -112,13 +85,49 @@ class Contact:
     custom_ids: dict[str, list[str]] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class Prepared:
+    """A contact with every name resolved, ready for the API."""
+
+    contact: Contact
+    stream: str
+    record: dict[str, t.Any]
+    #: The stream's key properties and the record's input line: how a reject names it.
+    key_properties: Sequence[str] = ()
+    line: int | None = None
+    tag_ids: list[str] = field(default_factory=list)
+    tag_names: list[str] = field(default_factory=list)
+    custom: dict[str, list[str]] = field(default_factory=dict)
+    custom_names: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The email as GetResponse compares it (case-insensitively)."""
+        return self.contact.email.lower()
+
+    @property
+    def importable(self) -> bool:
+        """Whether one import row can carry everything (see `import_body`).
+
+        Schema `NewImport` maps email, name, ip, custom fields by name and tags, one value each:
+        no several values of a field, no `dayOfCycle` or `scoring`.
+        """
+        return all(len(v) <= 1 for v in self.custom.values()) and not (
+            {"dayOfCycle", "scoring"} & self.contact.fields.keys()
+        )
+
+
 def read_contact(
     record: Mapping[str, t.Any],
     *,
     campaign_property: str = "campaign_id",
     custom_field_mapping: Mapping[str, str] | None = None,
+    default_campaign: str | None = None,
 ) -> Contact:
-    """A Contact from a flat record or from the tap's own `contacts`/`contact_details` shape."""
+    """A Contact from a flat record or from the tap's own `contacts`/`contact_details` shape.
+
+    A record that names no list goes to `default_campaign` (the `campaign_id` setting), if any.
+    """
     email = str(record.get("email") or "").strip()
     if not email:
         msg = "missing required property 'email'"
@@ -128,6 +137,8 @@ def read_contact(
         raise RejectError(msg)
     contact = Contact(email=email)
     _read_campaign(record, campaign_property, contact)
+    if contact.campaign is None and default_campaign:
+        contact.campaign = default_campaign
     for key, api_name in CONTACT_PROPERTIES.items():
         if key != "email" and record.get(key) is not None:
             value = contact_field(api_name, record[key])
@@ -145,7 +156,10 @@ def read_contact(
 
 
 def contact_field(api_name: str, value: t.Any) -> t.Any:  # noqa: ANN401 - any JSON value
-    """A standard contact property checked and in the API's type (§4.1); None drops it."""
+    """A standard contact property checked and in the API's type (schema `NewContact`).
+
+    None drops it.
+    """
     if api_name == "name":
         name = str(value).strip()
         if len(name) > MAX_NAME_LENGTH:
@@ -153,7 +167,8 @@ def contact_field(api_name: str, value: t.Any) -> t.Any:  # noqa: ANN401 - any J
             raise RejectError(msg)
         return name or None
     if api_name == "dayOfCycle":
-        # §4.1: a string holding a whole number of days (0 = the day of subscribing).
+        # Schema `Contact`, `dayOfCycle`: a string holding a whole number of days (0 = the day
+        # of subscribing).
         number = _plain_number(value)
         if number is None or number != number.to_integral() or number < 0:
             msg = f"dayOfCycle needs a whole number of days, got {value!r}"
@@ -252,75 +267,10 @@ def _json_type(value: t.Any) -> str:  # noqa: ANN401 - any JSON value
     return "a string" if isinstance(value, str) else type(value).__name__
 
 
-def field_values(custom_field: CustomField, value: t.Any) -> list[str]:  # noqa: ANN401
-    """GetResponse's string-array form of `value`; RejectError when it cannot fit the field."""
-    values = value if isinstance(value, list) else [value]
-    values = [v for v in values if v is not None and v != ""]
-    if len(values) > 1 and custom_field.field_format not in MULTI_VALUE_FORMATS:
-        msg = f"custom field '{custom_field.name}' takes one value, got {len(values)}"
-        raise RejectError(msg)
-    converted = []
-    for item in values:
-        if custom_field.value_type == "number":
-            converted.append(_number(custom_field, item))
-        elif custom_field.value_type == "date":
-            converted.append(_moment(custom_field, item).date().isoformat())
-        elif custom_field.value_type == "datetime":
-            converted.append(_moment(custom_field, item).strftime("%Y-%m-%d %H:%M:%S"))
-        elif isinstance(item, bool):
-            converted.append("true" if item else "false")
-        else:
-            converted.append(str(item))
-    if custom_field.values and custom_field.field_format in {
-        "radio",
-        "single_select",
-        "multi_select",
-        "checkbox",
-    }:
-        unknown = [v for v in converted if v not in custom_field.values]
-        if unknown:
-            msg = f"custom field '{custom_field.name}' does not allow {unknown[0]!r}"
-            raise RejectError(msg)
-    return converted
-
-
-def _number(custom_field: CustomField, item: t.Any) -> str:  # noqa: ANN401
-    if isinstance(item, bool):
-        msg = f"custom field '{custom_field.name}' needs a number, got a boolean"
-        raise RejectError(msg)
-    try:
-        number = Decimal(str(item).strip())
-    except InvalidOperation:
-        msg = f"custom field '{custom_field.name}' needs a number, got {item!r}"
-        raise RejectError(msg) from None
-    if not number.is_finite():
-        msg = f"custom field '{custom_field.name}' needs a finite number"
-        raise RejectError(msg)
-    return str(number.normalize()) if number != number.to_integral() else str(int(number))
-
-
-def _moment(custom_field: CustomField, item: t.Any) -> dt.datetime:  # noqa: ANN401
-    if isinstance(item, dt.datetime):
-        moment = item
-    elif isinstance(item, dt.date):
-        moment = dt.datetime(item.year, item.month, item.day, tzinfo=dt.UTC)
-    else:
-        text = str(item).strip().replace("Z", "+00:00")
-        try:
-            moment = dt.datetime.fromisoformat(text)
-        except ValueError:
-            kind = custom_field.value_type
-            msg = f"custom field '{custom_field.name}' needs a {kind}, got {item!r}"
-            raise RejectError(msg) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
-
-
 def batch_contact(
     contact: Contact, tag_ids: list[str], custom: dict[str, list[str]]
 ) -> dict[str, t.Any]:
-    """One contact of a `POST /contacts/batch` body (tags take the `{"ids": []}` shape, §4.2)."""
+    """One contact of a `createBatchContacts` body (tags take the `{"ids": []}` shape)."""
     payload: dict[str, t.Any] = {"email": contact.email}
     for key in ("name", "dayOfCycle", "scoring", "ipAddress"):
         if key in contact.fields:
@@ -334,11 +284,60 @@ def batch_contact(
     return payload
 
 
-def mask_email(email: str) -> str:
-    """`***@example.org`: enough to find a domain-wide problem, not enough to identify anyone."""
-    return f"***@{email.rpartition('@')[2]}" if "@" in email else "***"
+def new_contact(prepared: Prepared, campaign_id: str) -> dict[str, t.Any]:
+    """A `createContact` body (schema `NewContact`: tags take the `[{"tagId": ...}]` shape)."""
+    payload = batch_contact(prepared.contact, [], prepared.custom)
+    payload["campaign"] = {"campaignId": campaign_id}
+    if prepared.tag_ids:
+        payload["tags"] = [{"tagId": tag} for tag in prepared.tag_ids]
+    return payload
 
 
-def mask_emails_in(text: str) -> str:
-    """Free text (an API error, a reason) with every address in it masked to its domain."""
-    return EMAIL_IN_URL.sub("***%40", EMAIL_IN_TEXT.sub("***@", text))
+def contact_changes(prepared: Prepared) -> dict[str, t.Any]:
+    """An `updateContact` body: name, cycle and scoring.
+
+    Only the properties sent change; tags or custom field values sent there would replace all of
+    the contact's, so they go through the upserts below.
+    """
+    return {k: v for k, v in prepared.contact.fields.items() if k != "ipAddress"}
+
+
+def custom_values_upsert(prepared: Prepared) -> dict[str, t.Any]:
+    """An `upsertContactCustoms` body: sets the listed fields, never removes other ones."""
+    values = [{"customFieldId": k, "value": v} for k, v in prepared.custom.items()]
+    return {"customFieldValues": values}
+
+
+def tags_upsert(prepared: Prepared) -> dict[str, t.Any]:
+    """An `upsertTags` body: adds the tags, never removes any."""
+    return {"tags": [{"tagId": tag} for tag in prepared.tag_ids]}
+
+
+def import_body(campaign_id: str, contacts: Iterable[Prepared]) -> dict[str, t.Any]:
+    """A `createImport` body (schema `NewImport`): a header row and one row per contact.
+
+    Custom fields are columns by name, tags `tag:<name>` columns ("1" attaches), the IP column is
+    `ip` (https://apidocs.getresponse.com/v3/case-study/create-import).
+    """
+    contacts = list(contacts)
+    custom_names = sorted({name for p in contacts for name in p.custom_names})
+    tag_names = sorted({name for p in contacts for name in p.tag_names})
+    has_ip = any("ipAddress" in p.contact.fields for p in contacts)
+    mapping = [
+        "email",
+        "name",
+        *(["ip"] if has_ip else []),
+        *custom_names,
+        *(f"tag:{name}" for name in tag_names),
+    ]
+    rows = [
+        [
+            p.contact.email,
+            str(p.contact.fields.get("name") or ""),
+            *([str(p.contact.fields.get("ipAddress") or "")] if has_ip else []),
+            *("".join(p.custom_names.get(name, [])) for name in custom_names),
+            *("1" if name in p.tag_names else "0" for name in tag_names),
+        ]
+        for p in contacts
+    ]
+    return {"campaignId": campaign_id, "fieldMapping": mapping, "contacts": rows}

@@ -6,9 +6,11 @@ import json
 import threading
 import typing as t
 from dataclasses import dataclass, field, fields
+from http import HTTPStatus
 from pathlib import Path
 
-from target_getresponse.mapping import RejectError, mask_email, mask_emails_in
+from target_getresponse.logs import mask_email, mask_emails_in
+from target_getresponse.mapping import RejectError
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -18,11 +20,10 @@ if t.TYPE_CHECKING:
 #: Outcomes: every record read ends in exactly one of them, so they add up to `received`.
 OUTCOMES = ("added", "existing", "updated", "merged", "rejected", "unreadable")
 SUMMARY_FIELDS = ("received", "sent", *OUTCOMES, "api_calls")
-HTTP_BAD_REQUEST = 400
-HTTP_UNAUTHORIZED = 401
-HTTP_FORBIDDEN = 403
-HTTP_TOO_MANY_REQUESTS = 429
-HTTP_SERVER_ERROR = 500
+#: Client errors that are the same for every record: they end the run.
+RUN_ERRORS = frozenset(
+    {HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN, HTTPStatus.TOO_MANY_REQUESTS}
+)
 
 
 @dataclass
@@ -69,11 +70,10 @@ def is_record_problem(error: GetResponseAPIError) -> bool:
     server errors (5xx, already retried) are the same for every record: they end the run.
     """
     status = error.http_status
-    return HTTP_BAD_REQUEST <= status < HTTP_SERVER_ERROR and status not in {
-        HTTP_UNAUTHORIZED,
-        HTTP_FORBIDDEN,
-        HTTP_TOO_MANY_REQUESTS,
-    }
+    return (
+        HTTPStatus.BAD_REQUEST <= status < HTTPStatus.INTERNAL_SERVER_ERROR
+        and status not in RUN_ERRORS
+    )
 
 
 def refused(error: GetResponseAPIError, what: str = "") -> RejectError:

@@ -1,4 +1,9 @@
-"""The account's lists, custom fields and tags, read once per run and resolved by name or id."""
+"""The account's lists, custom fields and tags, read once per run; records' names resolved to ids.
+
+Lists, custom fields and tags are read whole on the first record (OpenAPI `getCampaignList`,
+`getCustomFieldList`, `getTagsList`); tags and custom fields a record names that the account lacks
+are created when the settings allow (`createTag`, `createCustomField`).
+"""
 
 from __future__ import annotations
 
@@ -6,56 +11,36 @@ import logging
 import re
 import threading
 import typing as t
+from http import HTTPStatus
 
 from tap_getresponse.api import ConfigError, GetResponseAPIError
-from target_getresponse.mapping import CustomField, RejectError
+from tap_getresponse.api.collections import iter_items
+from tap_getresponse.api.limits import MAX_PAGE_SIZE
+from target_getresponse.custom_fields import (
+    CustomField,
+    field_values,
+    infer_field_type,
+    valid_field_name,
+)
+from target_getresponse.mapping import RejectError
 from target_getresponse.rejects import is_record_problem, refused
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
     from tap_getresponse.api import GetResponseClient
+    from target_getresponse.mapping import Prepared
 
 LOGGER = logging.getLogger("target_getresponse.resolver")
-PAGE_SIZE = 1000
-#: §3.4: custom field names are lowercase letters, digits and underscores.
-_FIELD_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
-#: The official OpenAPI's `BaseTag.name` pattern (operation `createTag`).
+#: Schema `BaseTag`, `name` (operation `createTag`).
 TAG_NAME = re.compile(r"^[_a-zA-Z0-9]{2,64}$")
-HTTP_CONFLICT = 409
 
 
-def read_page(
-    client: GetResponseClient,
-    path: str,
-    params: Mapping[str, t.Any] | None,
-    page: int,
-) -> tuple[list[dict[str, t.Any]], int]:
-    """One page of a collection and the `TotalPages` header (§2.1: `perPage` is at most 1000)."""
-    response = client.request(
-        "GET", path, params={**(params or {}), "page": page, "perPage": PAGE_SIZE}
-    )
-    items: list[dict[str, t.Any]] = response.json()
-    total_pages = response.headers.get("TotalPages")
-    if total_pages is None or not str(total_pages).isdigit():
-        # No header: assume one more page while pages come back full.
-        return items, page + 1 if len(items) >= PAGE_SIZE else page
-    return items, int(total_pages)
-
-
-def iter_collection(
-    client: GetResponseClient,
-    path: str,
-    params: Mapping[str, t.Any] | None = None,
+def _collection(
+    client: GetResponseClient, path: str, params: Mapping[str, t.Any] | None = None
 ) -> Iterator[dict[str, t.Any]]:
-    """Every item of a paginated collection (§2.1)."""
-    page = 1
-    while True:
-        items, total_pages = read_page(client, path, params, page)
-        yield from items
-        if not items or page >= total_pages:
-            return
-        page += 1
+    """Every item of a paginated collection, in pages of the most the API allows."""
+    return iter_items(client, path, params, page_size=MAX_PAGE_SIZE)
 
 
 class Resolver:
@@ -70,7 +55,7 @@ class Resolver:
         dry_run: bool,
         default_campaign: str | None = None,
     ) -> None:
-        """Read the three collections now: one pass per run (§4: names resolve to ids).
+        """Read the three collections now: one pass per run.
 
         ConfigError when `default_campaign` (the `campaign_id` setting) is no list of the
         account: no record can fix that, so the run ends before loading anything.
@@ -86,13 +71,13 @@ class Resolver:
         #: naming them again are rejected without another call.
         self.refused: dict[tuple[str, str], RejectError] = {}
         self._lock = threading.Lock()
-        campaigns = list(iter_collection(client, "/campaigns"))
+        campaigns = list(_collection(client, "/campaigns"))
         self.campaign_ids = {str(c["campaignId"]) for c in campaigns}
         self.campaigns_by_name = {str(c["name"]): str(c["campaignId"]) for c in campaigns}
-        fields = [CustomField.from_api(f) for f in iter_collection(client, "/custom-fields")]
+        fields = [CustomField.from_api(f) for f in _collection(client, "/custom-fields")]
         self.fields_by_name = {f.name: f for f in fields}
         self.fields_by_id = {f.field_id: f for f in fields}
-        tags = list(iter_collection(client, "/tags"))
+        tags = list(_collection(client, "/tags"))
         self.tags_by_name = {str(tag["name"]): str(tag["tagId"]) for tag in tags}
         self.tag_names = {tag_id: name for name, tag_id in self.tags_by_name.items()}
         if default_campaign and not (
@@ -103,6 +88,45 @@ class Resolver:
                 "(give the id or the name of one of its lists)"
             )
             raise ConfigError(msg)
+
+    def resolve(self, prepared: Prepared, properties: Mapping[str, t.Any]) -> None:
+        """Give the contact's list, tags and custom fields by id; RejectError says what is wrong.
+
+        `properties` are the stream's JSON schema properties: a custom field created for a record
+        property takes its type from there.
+        """
+        contact = prepared.contact
+        if contact.campaign is None:
+            msg = "record names no list and no default `campaign_id` is configured"
+            raise RejectError(msg)
+        contact.campaign = self.campaign_id(contact.campaign, is_name=contact.campaign_is_name)
+        for ref in contact.tags:
+            prepared.tag_ids.append(self.tag_id(ref))
+            prepared.tag_names.append(self.tag_name(prepared.tag_ids[-1]) or ref)
+        self._resolve_custom_values(prepared, properties)
+        for field_id, values in contact.custom_ids.items():
+            custom_field = self.fields_by_id.get(field_id) or self.fields_by_name.get(field_id)
+            if custom_field is None:
+                msg = f"custom field {field_id!r} does not exist in this account"
+                raise RejectError(msg)
+            prepared.custom[custom_field.field_id] = field_values(custom_field, values)
+            prepared.custom_names[custom_field.name] = prepared.custom[custom_field.field_id]
+
+    def _resolve_custom_values(self, prepared: Prepared, properties: Mapping[str, t.Any]) -> None:
+        """Values of record properties that are (or become) custom fields of the account."""
+        for ref, value in prepared.contact.custom.items():
+            try:
+                custom_field = self.custom_field(ref, properties.get(ref))
+            except RejectError:
+                if value is None or value in ("", []):
+                    continue  # no value for the field GetResponse would not create: no loss
+                raise
+            if custom_field is None:
+                continue  # not a custom field of this account: other columns are ignored
+            values = field_values(custom_field, value)
+            if values:
+                prepared.custom[custom_field.field_id] = values
+                prepared.custom_names[custom_field.name] = values
 
     def campaign_id(self, ref: str, *, is_name: bool = False) -> str:
         """The id of a list given by id or name; RejectError if the account has no such list."""
@@ -120,7 +144,7 @@ class Resolver:
     ) -> CustomField | None:
         """A custom field by name or id; created (when allowed) typed from its JSON `schema`."""
         found = self.fields_by_id.get(ref) or self.fields_by_name.get(ref)
-        if found or not _valid_field_name(ref):
+        if found or not valid_field_name(ref):
             return found
         if self.dry_run_creates_fields:
             self._would_create(f"custom field {ref!r} ({infer_field_type(schema)})")
@@ -138,7 +162,7 @@ class Resolver:
             return field
 
     def tag_name(self, tag_id: str) -> str | None:
-        """The name of a tag id (imports name tags in `tag:<name>` columns, §4.5)."""
+        """The name of a tag id (imports name tags in `tag:<name>` columns)."""
         return self.tag_names.get(tag_id)
 
     def tag_id(self, ref: str) -> str:
@@ -181,9 +205,9 @@ class Resolver:
         except GetResponseAPIError as error:
             if not is_record_problem(error):
                 raise
-            if error.http_status == HTTP_CONFLICT:
+            if error.http_status == HTTPStatus.CONFLICT:
                 # `query[name]` matches by substring (the official docs' search filters).
-                matches = iter_collection(self.client, path, {"query[name]": name})
+                matches = _collection(self.client, path, {"query[name]": name})
                 found = next((item for item in matches if item.get("name") == name), None)
                 if found is not None:
                     return found
@@ -198,21 +222,3 @@ class Resolver:
             if what not in self.would_create:
                 self.would_create.add(what)
                 LOGGER.info("Dry run: would create %s", what)
-
-
-def _valid_field_name(name: str) -> bool:
-    return 1 <= len(name) <= 128 and set(name) <= _FIELD_NAME_CHARS  # noqa: PLR2004
-
-
-def infer_field_type(schema: Mapping[str, t.Any] | None) -> str:
-    """A custom field type (§3.4 `type`) for a new field, from the record's JSON schema."""
-    schema = schema or {}
-    types = schema.get("type") or []
-    types = {types} if isinstance(types, str) else set(types)
-    if schema.get("format") == "date-time":
-        return "datetime"
-    if schema.get("format") == "date":
-        return "date"
-    if types & {"integer", "number"} and "boolean" not in types:
-        return "number"
-    return "string"

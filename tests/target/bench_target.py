@@ -2,9 +2,10 @@
 
     .venv/bin/python -m tests.target.bench_target [--contacts 20000] [--latency-ms 0]
 
-The sandbox runs in this process with GetResponse's documented limits (§5.3: 30,000 calls per
-10-minute frame, 80 calls/s, 10 in flight; `POST /contacts/batch` 1 call/s and 80 per frame,
-1000 contacts per call); the target runs as users run it, a CLI reading Singer lines on stdin.
+The sandbox runs in this process with GetResponse's documented limits
+(https://apidocs.getresponse.com/v3/limits: 30,000 calls per 10-minute frame, 80 calls/s, 10 in
+flight; OpenAPI `createBatchContacts`: 1 call/s and 80 per frame, 1000 contacts per call); the
+target runs as users run it, a CLI reading Singer lines on stdin.
 Three runs: the first load, the same input again (all existing), and an upsert of 1,500 of them.
 Not a test: it prints figures.
 """

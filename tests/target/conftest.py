@@ -168,7 +168,7 @@ class InProcessRun:
 
     @property
     def summary(self) -> dict[str, int]:
-        pairs = self.target.tally.summary().split()
+        pairs = self.target.load_run.tally.summary().split()
         return {key: int(value) for key, value in (pair.split("=") for pair in pairs)}
 
 

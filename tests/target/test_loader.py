@@ -97,7 +97,7 @@ def test_many_contacts_into_a_big_list_read_the_list_once(big_list, run_in_proce
 def test_upsert_beyond_the_threshold_uses_one_import_before_the_state(
     make_sandbox, run_in_process, monkeypatch
 ):
-    monkeypatch.setattr("target_getresponse.loader.UPSERT_IMPORT_THRESHOLD", 2)
+    monkeypatch.setattr("target_getresponse.updates.UPSERT_IMPORT_THRESHOLD", 2)
     sb = make_sandbox(scale=FEW)
     campaign = sb.data.campaigns[0]["campaignId"]
     for i in range(7):

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from target_getresponse.mapping import (
-    CustomField,
-    RejectError,
-    batch_contact,
-    contact_field,
-    field_values,
-    mask_email,
-    mask_emails_in,
-    read_contact,
-)
+from target_getresponse.custom_fields import CustomField, field_values
+from target_getresponse.logs import mask_email, mask_emails_in
+from target_getresponse.mapping import RejectError, batch_contact, contact_field, read_contact
 
 
 def field(value_type: str, fmt: str = "text", values: tuple[str, ...] = ()) -> CustomField:

@@ -40,13 +40,13 @@ class TestTargetGetResponse(StandardTests):  # type: ignore[misc,valid-type]
     def test_target_record_missing_key_property(self, tmp_path) -> None:
         """A record without its stream's key properties is a reject."""
         target, lines = run_sdk_file("record_missing_key_property", tmp_path)
-        assert (target.tally.received, target.tally.rejected) == (1, 1)
+        assert (target.load_run.tally.received, target.load_run.tally.rejected) == (1, 1)
         assert [line["line"] for line in lines] == [2]
 
     def test_target_record_before_schema(self, tmp_path) -> None:
         """A record before its stream's SCHEMA is a reject; the next one is read normally."""
         target, lines = run_sdk_file("record_before_schema", tmp_path)
-        assert (target.tally.received, target.tally.rejected) == (2, 2)
+        assert (target.load_run.tally.received, target.load_run.tally.rejected) == (2, 2)
         assert [line["line"] for line in lines] == [1, 3]
         assert "had no SCHEMA" in lines[0]["reason"]
         assert "missing required property 'email'" in lines[1]["reason"]
@@ -54,7 +54,7 @@ class TestTargetGetResponse(StandardTests):  # type: ignore[misc,valid-type]
     def test_target_invalid_schema(self, tmp_path) -> None:
         """A SCHEMA without `properties` is an unreadable line, named by number and type."""
         target, lines = run_sdk_file("invalid_schema", tmp_path)
-        assert (target.tally.received, target.tally.unreadable) == (1, 1)
+        assert (target.load_run.tally.received, target.load_run.tally.unreadable) == (1, 1)
         [line] = lines
         assert (line["line"], line["type"], line["stream"]) == (1, "SCHEMA", "test_invalid_schema")
 
