@@ -2,8 +2,9 @@
 
 GetResponse sends booleans as `"true"`/`"false"` strings, many counters as numeric strings,
 timestamps with a colon-less offset (`+0000`) or none at all (GMT), and newsletter `flags` as a
-comma-joined string in lists (reference §3.0, §6, §7). Each stream compiles its Singer schema once
-into a plan of the few paths that need converting; `normalise` then touches only those paths.
+comma-joined string in lists (OpenAPI schemas `StringBooleanEnum`, `MessageFlagsString`,
+`LpsListItem.createdAt`). Each stream compiles its Singer schema once into a plan of the few paths
+that need converting; `normalise` then touches only those paths.
 
 Conversions, by the type the schema declares:
 
@@ -11,8 +12,8 @@ Conversions, by the type the schema declares:
 - integer: integer strings, and integral floats or float strings (`"12.0"`);
 - number: numeric strings (integers stay `int`);
 - string with format date-time: RFC 3339 with seconds and a `+hh:mm` offset (`Z` becomes
-  `+00:00`, `+0000` becomes `+00:00`, a missing offset means GMT per §6, a date alone means
-  midnight GMT);
+  `+00:00`, `+0000` becomes `+00:00`, a missing offset means GMT as `LpsListItem` documents,
+  a date alone means midnight GMT);
 - string with format date: `YYYY-MM-DD`, checked and kept;
 - array of strings: a comma-joined string becomes a list.
 
@@ -94,7 +95,7 @@ def normalise_datetime(value: str) -> str:
 
 
 def interval_start(time_interval: str) -> str:
-    """The RFC 3339 start of an ISO 8601 `start/duration` statistics interval (§6)."""
+    """The RFC 3339 start of a `start/duration` interval (`MessageStatisticsListElement`)."""
     start, _, _ = time_interval.partition("/")
     return normalise_datetime(start)
 

@@ -1,12 +1,10 @@
-"""TapGetResponse: settings, the shared HTTP client and the stream registry."""
+"""TapGetResponse: wiring only. Config schema, streams built around one SyncRun, CLI hooks."""
 
 from __future__ import annotations
 
-import datetime as dt
 import signal
 import sys
 import typing as t
-from email.utils import parsedate_to_datetime
 from functools import cached_property
 
 import click
@@ -18,60 +16,26 @@ from tap_getresponse.api import (
     CONNECTION_SETTINGS,
     GOVERNOR,
     GetResponseAPIError,
-    GetResponseClient,
     RateGovernor,
     plugin_config_errors,
     schema_errors_without_secrets,
 )
 from tap_getresponse.interrupt import exit_code, exit_now, stop_run
+from tap_getresponse.run import SyncRun
+from tap_getresponse.settings import TAP_SETTINGS
 from tap_getresponse.streams import STREAMS
-from tap_getresponse.windows import iter_stable_pages
 from tap_getresponse.writer import BlockWriter
 
 if t.TYPE_CHECKING:
     from types import FrameType
 
-    from tap_getresponse.client import GetResponseStream, ParentCollection
+    from tap_getresponse.client import GetResponseStream
 
 #: `--help` for `--test`, as `cb_test` behaves (the SDK's text describes its own record sync).
 TEST_OPTION_HELP = (
     "Check the connection: one GET /accounts, then one line saying whether the API URL, "
     "credentials and domain work (exit code 1 if not). --test=schema writes the SCHEMA "
     "messages without reading any record."
-)
-
-TAP_SETTINGS = th.PropertiesList(
-    th.Property(
-        "start_date",
-        th.DateTimeType,
-        description="Earliest change to read on a first run; omit to read the whole history.",
-    ),
-    th.Property(
-        "page_size",
-        th.IntegerType(minimum=1, maximum=1000),
-        default=1000,
-        description="Items per request (`perPage`); 1000 is GetResponse's maximum.",
-    ),
-    th.Property(
-        "lookback_minutes",
-        th.IntegerType(minimum=0),
-        default=60,
-        description=(
-            "How far before the saved bookmark an incremental run starts reading, so changes "
-            "that became visible late are not missed. Re-read records are deduplicated by "
-            "targets on primary keys."
-        ),
-    ),
-    th.Property(
-        "statistics_lookback_days",
-        th.IntegerType(minimum=0),
-        default=7,
-        description=(
-            "Days of daily statistics (message and list statistics) read again before each "
-            "saved bookmark, because GetResponse keeps counting opens, clicks and list changes "
-            "into recent days after they were first read."
-        ),
-    ),
 )
 
 
@@ -93,62 +57,15 @@ class TapGetResponse(Tap):
     _stopping = False
 
     @cached_property
-    def run_started_at(self) -> dt.datetime:
-        """When this run started, by GetResponse's own clock (whole seconds, UTC).
-
-        Timestamps such as `changedOn` are stamped by the server, so the window bound that keeps
-        changes made during the run out of it must come from the server's clock too: one cheap
-        `GET /accounts` is read for its `Date` header. The local clock is the fallback.
-        """
-        local = dt.datetime.now(dt.UTC).replace(microsecond=0)
-        try:
-            response = self.api.request("GET", "/accounts", params={"fields": "accountId"})
-            server = parsedate_to_datetime(response.headers["Date"])
-        except (GetResponseAPIError, OSError, KeyError, TypeError, ValueError) as error:
-            self.logger.info("No server clock (%s); windows end at the local clock", error)
-            return local
-        return server.astimezone(dt.UTC).replace(microsecond=0)
-
-    @property
-    def window_end(self) -> dt.datetime:
-        """The inclusive upper bound of every time window, and the most a bookmark may reach.
-
-        A second before the run started: anything changed during the run is stamped later and
-        falls outside, so paging never sees a record move inside its window (windows.py).
-        """
-        return self.run_started_at - dt.timedelta(seconds=1)
-
-    @cached_property
-    def listings(self) -> dict[ParentCollection, list[str]]:
-        """Parent ids listed in this run, shared by every stream that fans out over them."""
-        return {}
-
-    def list_parents(self, parent: ParentCollection, reader: GetResponseStream) -> list[str]:
-        """Ids of every item of `parent` worth a child request (one listing per run)."""
-        if parent not in self.listings:
-            params: dict[str, str] = {"fields": ",".join((parent.key, *parent.fields))}
-            ids = [
-                str(item[parent.key])
-                for page in iter_stable_pages(reader, parent.path, params, parent.key)
-                for item in page.items
-                if parent.keep is None or parent.keep(item)
-            ]
-            self.listings[parent] = list(dict.fromkeys(ids))
-        return self.listings[parent]
-
-    def flush_output(self) -> None:
-        """Write out records the block writer still holds."""
-        if isinstance(self.message_writer, BlockWriter):
-            self.message_writer.flush()
-
-    @cached_property
-    def api(self) -> GetResponseClient:
-        """One HTTP client, session and rate governor for every stream of this run."""
-        return GetResponseClient(self.config, governor=self.governor, logger=self.logger)
+    def run(self) -> SyncRun:
+        """What this run's streams share (built at discovery; its client only when first used)."""
+        return SyncRun(
+            self.config, governor=self.governor, logger=self.logger, writer=self.message_writer
+        )
 
     @override
     def discover_streams(self) -> list[GetResponseStream]:
-        return [stream_class(tap=self) for stream_class in STREAMS]
+        return [stream_class(tap=self, run=self.run) for stream_class in STREAMS]
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -222,7 +139,7 @@ class TapGetResponse(Tap):
             validate_config=True,
         )
         try:
-            click.echo(tap.api.check_connection())
+            click.echo(tap.run.api.check_connection())
         except (GetResponseAPIError, OSError) as error:
             click.echo(f"Connection check failed: {error}", err=True)
             ctx.exit(1)

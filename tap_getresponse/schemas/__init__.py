@@ -1,4 +1,4 @@
-"""Stream JSON schemas, generated from the official OpenAPI (tests/contract/generate_schemas.py)."""
+"""Stream JSON schemas, generated from the official OpenAPI (scripts/generate_schemas.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The account and account-wide settings: accounts, GDPR fields, workflows (§3.11, §3.16, §3.18)."""
+"""The account and account-wide settings: accounts, GDPR fields, workflows."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from tap_getresponse.client import GetResponseStream
 
 
 class AccountsStream(GetResponseStream):
-    """`GET /accounts`: one object describing the account the credentials belong to."""
+    """`GET /accounts` (OpenAPI `getAccount`): the account the credentials belong to."""
 
     name = "accounts"
     path = "/accounts"
@@ -15,7 +15,7 @@ class AccountsStream(GetResponseStream):
 
 
 class GdprFieldsStream(GetResponseStream):
-    """GDPR consent fields, read in full."""
+    """GDPR consent fields (OpenAPI `getGDPRFieldList`), read in full."""
 
     name = "gdpr_fields"
     path = "/gdpr-fields"
@@ -24,7 +24,7 @@ class GdprFieldsStream(GetResponseStream):
 
 
 class WorkflowsStream(GetResponseStream):
-    """Automation workflows (`/workflow`, singular); no filter or sort, read in full."""
+    """Automation workflows (`/workflow`, singular: `getWorkflowList`); read in full."""
 
     name = "workflows"
     path = "/workflow"

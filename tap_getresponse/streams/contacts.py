@@ -8,15 +8,12 @@ import typing as t
 from typing_extensions import override
 
 from tap_getresponse import windows
-from tap_getresponse.client import (
-    FanOutStream,
-    GetResponseStream,
-    ParentCollection,
-    PartitionedStream,
-)
+from tap_getresponse.client import GetResponseStream
+from tap_getresponse.fanout import BatchedFanOutStream
+from tap_getresponse.run import ParentCollection
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from singer_sdk.helpers.types import Context
 
@@ -28,7 +25,7 @@ EARLIEST = dt.datetime(1998, 1, 1, tzinfo=dt.UTC)
 
 
 class ContactsStream(GetResponseStream):
-    """Contacts, incremental on `changedOn` (§3.21); one record per contact per list."""
+    """Contacts (OpenAPI `getContactList`), incremental on `changedOn`; one per contact per list."""
 
     name = "contacts"
     path = "/contacts"
@@ -57,7 +54,7 @@ class ContactsStream(GetResponseStream):
             yield {"contactIds": batch}
 
 
-class ContactDetailsStream(FanOutStream):
+class ContactDetailsStream(BatchedFanOutStream):
     """`GET /contacts/{id}` for the contacts the parent emits in this run (custom fields, tags)."""
 
     name = "contact_details"
@@ -70,8 +67,8 @@ class ContactDetailsStream(FanOutStream):
     paginated = False
 
 
-class ContactActivitiesStream(PartitionedStream):
-    """Sends, opens and clicks per contact (§3.1), in explicit `createdOn` windows."""
+class ContactActivitiesStream(BatchedFanOutStream):
+    """Sends, opens and clicks per contact (OpenAPI `getActivities`) in `createdOn` windows."""
 
     name = "contact_activities"
     path = "/contacts/{contactId}/activities"
@@ -85,24 +82,26 @@ class ContactActivitiesStream(PartitionedStream):
     extra_properties: t.ClassVar = {"resourceId": STRING, "clickTrackId": STRING}
 
     @override
-    def parent_window(self, parent_id: str) -> windows.Window | None:
-        window = super().parent_window(parent_id)
+    def parent_window(self, saved: Mapping[str, t.Any]) -> windows.Window | None:
+        window = super().parent_window(saved)
         if window is None or window.start is not None:
             return window
-        # Without a lower bound the API silently reads the last 14 days only (§6): ask for all.
+        # Without a lower bound the API reads the last 14 days only (OpenAPI `getActivities`):
+        # ask for all.
         return windows.Window(window.field, EARLIEST, window.end, window.sort)
 
     @override
     def rows(self, items: list[dict[str, t.Any]], parent_id: str) -> list[dict[str, t.Any]]:
         for item in items:
-            # The item has no id; these lift the parts that tell two activities apart (§3.1).
+            # The item has no id; these lift the parts that tell two activities apart
+            # (schema `ContactActivity`: `resource`, `clickTrack`).
             item["resourceId"] = str((item.get("resource") or {}).get("resourceId") or "")
             item["clickTrackId"] = str((item.get("clickTrack") or {}).get("id") or "")
         return super().rows(items, parent_id)
 
 
 class CustomFieldsStream(GetResponseStream):
-    """Custom field definitions; no time filter, read in full (§3.4)."""
+    """Custom field definitions (OpenAPI `getCustomFieldList`): no time filter, read in full."""
 
     name = "custom_fields"
     path = "/custom-fields"
@@ -110,7 +109,7 @@ class CustomFieldsStream(GetResponseStream):
 
 
 class TagsStream(GetResponseStream):
-    """Tags, incremental on `createdAt` (tags cannot be renamed, §3.5)."""
+    """Tags, incremental on `createdAt`: tags cannot be renamed (OpenAPI `updateTag`)."""
 
     name = "tags"
     path = "/tags"
@@ -121,7 +120,7 @@ class TagsStream(GetResponseStream):
 
 
 class ImportsStream(GetResponseStream):
-    """Imports; status and statistics change after creation, so read in full (§3.10)."""
+    """Imports (OpenAPI `getImportList`): statistics change after creation, so read in full."""
 
     name = "imports"
     path = "/imports"
@@ -130,7 +129,7 @@ class ImportsStream(GetResponseStream):
 
 
 class SegmentsStream(GetResponseStream):
-    """Saved searches (`/search-contacts`); editable, so read in full (§3.12)."""
+    """Saved searches (OpenAPI `getSearchContactsList`); editable, so read in full."""
 
     name = "segments"
     path = "/search-contacts"

@@ -1,4 +1,4 @@
-"""E-commerce: shops and, per shop, products and orders (§3.19)."""
+"""E-commerce: shops and, per shop, products and orders (`getShopList`, `getProductList`...)."""
 
 from __future__ import annotations
 

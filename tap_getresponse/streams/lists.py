@@ -1,9 +1,10 @@
-"""Campaigns (what the app calls contact lists, §3.2) and their statistics flattened to rows (§3.3).
+"""Campaigns (contact lists, OpenAPI `getCampaignList`) and their statistics flattened to rows.
 
-The statistics endpoints answer one campaign at a time (`query[campaignId]`; lists of ids are
-UNCONFIRMED) with arrays of objects keyed by campaign id, date, origin or reason. Each stream turns
-them into rows with explicit keys. Per-origin `summary` totals are left out: they are the sum of
-the other rows and would be counted twice by anyone summing `count`.
+The statistics endpoints (OpenAPI `getCampaignStatistics*`) answer one campaign at a time
+(`query[campaignId]`; the spec documents no list of ids) with arrays of objects keyed by campaign
+id, date, origin or reason. Each stream turns them into rows with explicit keys. Per-origin
+`summary` totals are left out: they are the sum of the other rows and would be counted twice by
+anyone summing `count`.
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ import typing as t
 
 from typing_extensions import override
 
-from tap_getresponse.client import (
-    DailyStatistics,
-    GetResponseStream,
-    ParentCollection,
-    PartitionedStream,
-)
+from tap_getresponse.client import GetResponseStream
+from tap_getresponse.fanout import BatchedFanOutStream, FanOutStream
+from tap_getresponse.run import ParentCollection
+from tap_getresponse.streams.statistics import DailyStatisticsStream
 
 CAMPAIGNS = ParentCollection("/campaigns", "campaignId")
 SUMMARY = "summary"
 #: The spec spells this origin `website_buider_elegant`, its examples `website_builder_elegant`
-#: (§3.3); answers may carry both with the same count. One row, under the right spelling.
+#: (OpenAPI `getCampaignStatisticsOrigins`); answers may carry both with the same count. One row,
+#: under the right spelling.
 ORIGIN_ALIASES = {"website_buider_elegant": "website_builder_elegant"}
 
 Row = dict[str, t.Any]
@@ -50,12 +50,11 @@ class CampaignsStream(GetResponseStream):
     sort_field = "createdOn"
 
 
-class CampaignStatisticsStream(PartitionedStream):
+class CampaignStatistics(FanOutStream):
     """One request per campaign to a `/campaigns/statistics/*` endpoint (not paginated)."""
 
     parent = CAMPAIGNS
     parent_key = "campaignId"
-    batch_key = "campaignIds"
     paginated = False
 
     @override
@@ -73,14 +72,14 @@ class CampaignStatisticsStream(PartitionedStream):
         return [{**item, "campaignId": campaign_id}]
 
 
-class DailyCampaignStatisticsStream(DailyStatistics, CampaignStatisticsStream):
-    """Campaign statistics per day, bookmarked per campaign, windowed on `createdOn`."""
+class CampaignStatisticsStream(CampaignStatistics, BatchedFanOutStream):
+    """All-time campaign statistics: campaigns in batches under one stream bookmark."""
 
-    per_parent_state = True
-    is_sorted = True
-    window_field = "createdOn"
-    window_sort = False
-    extra_params: t.ClassVar = {"query[groupBy]": "day"}
+    batch_key = "campaignIds"
+
+
+class DailyCampaignStatisticsStream(CampaignStatistics, DailyStatisticsStream):
+    """Campaign statistics per day, bookmarked per campaign, windowed on `createdOn`."""
 
 
 class CampaignListSizeStatisticsStream(DailyCampaignStatisticsStream):
@@ -160,7 +159,8 @@ class CampaignLocationStatisticsStream(CampaignStatisticsStream):
                 "campaignId": campaign_id,
                 "location": location,
                 "amount": (values or {}).get("amount"),
-                # The schema names it continentalCode, the example continentCode (§3.3).
+                # The schema names it continentalCode, the example continentCode (OpenAPI
+                # `getCampaignStatisticsLocations`).
                 "continentCode": (values or {}).get("continentCode")
                 or (values or {}).get("continentalCode"),
                 "countryCode": (values or {}).get("countryCode"),

@@ -1,7 +1,4 @@
-"""Messages (newsletters, autoresponders, RSS, SMS), their statistics and activities, senders.
-
-Reference §3.6-3.9, §3.17, §3.20.
-"""
+"""Messages (newsletters, autoresponders, RSS, SMS), their statistics and activities, senders."""
 
 from __future__ import annotations
 
@@ -12,18 +9,16 @@ import typing as t
 from typing_extensions import override
 
 from tap_getresponse import windows
-from tap_getresponse.client import (
-    DailyStatistics,
-    GetResponseStream,
-    ParentCollection,
-    PartitionedStream,
-)
+from tap_getresponse.client import GetResponseStream
+from tap_getresponse.fanout import BatchedFanOutStream
 from tap_getresponse.normalize import interval_start
+from tap_getresponse.run import ParentCollection
+from tap_getresponse.streams.statistics import DailyStatisticsStream
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
-#: GetResponse keeps newsletter activities for the last 30 days only (§3.7).
+#: GetResponse keeps newsletter activities for the last 30 days only (`getNewsletterActivities`).
 NEWSLETTER_ACTIVITY_DAYS = 30
 STRING = {"type": ["string", "null"]}
 
@@ -38,7 +33,7 @@ AUTORESPONDERS = ParentCollection("/autoresponders", "autoresponderId")
 
 
 class NewslettersStream(GetResponseStream):
-    """Newsletters; `sendMetrics` and `status` change after creation, so read in full (§3.7)."""
+    """Newsletters (`getNewsletterList`); `sendMetrics` and `status` change: read in full."""
 
     name = "newsletters"
     path = "/newsletters"
@@ -47,7 +42,7 @@ class NewslettersStream(GetResponseStream):
 
 
 class AutorespondersStream(GetResponseStream):
-    """Autoresponders; `statistics` change after creation, so read in full (§3.9)."""
+    """Autoresponders (`getAutoresponderList`); `statistics` change: read in full."""
 
     name = "autoresponders"
     path = "/autoresponders"
@@ -56,7 +51,7 @@ class AutorespondersStream(GetResponseStream):
 
 
 class RssNewslettersStream(GetResponseStream):
-    """RSS newsletters; mutable after creation, so read in full (§3.20)."""
+    """RSS newsletters (`getRssNewslettersList`); mutable after creation, so read in full."""
 
     name = "rss_newsletters"
     path = "/rss-newsletters"
@@ -65,7 +60,7 @@ class RssNewslettersStream(GetResponseStream):
 
 
 class ClickTracksStream(GetResponseStream):
-    """Tracked links and their click counters, read in full (§3.20)."""
+    """Tracked links and their click counters (`getClickTrackList`), read in full."""
 
     name = "click_tracks"
     path = "/click-tracks"
@@ -82,7 +77,7 @@ class SmsStream(GetResponseStream):
 
 
 class FromFieldsStream(GetResponseStream):
-    """Sender addresses; `isActive`/`isDefault` change, so read in full (§3.6)."""
+    """Sender addresses (`getFromFieldList`); `isActive`/`isDefault` change: read in full."""
 
     name = "from_fields"
     path = "/from-fields"
@@ -90,15 +85,10 @@ class FromFieldsStream(GetResponseStream):
     sort_field = "createdOn"
 
 
-class MessageStatisticsStream(DailyStatistics, PartitionedStream):
+class MessageStatisticsStream(DailyStatisticsStream):
     """Daily statistics of one message per request, bookmarked per message on `intervalStart`."""
 
-    per_parent_state = True
-    is_sorted = True
     replication_key = "intervalStart"
-    window_field = "createdOn"
-    window_sort = False
-    extra_params: t.ClassVar = {"query[groupBy]": "day"}
 
     @override
     def rows(self, items: list[dict[str, t.Any]], parent_id: str) -> list[dict[str, t.Any]]:
@@ -115,7 +105,6 @@ class NewsletterStatisticsStream(MessageStatisticsStream):
     path = "/newsletters/{newsletterId}/statistics"
     parent = NEWSLETTERS
     parent_key = "newsletterId"
-    batch_key = "newsletterIds"
     primary_keys = ("newsletterId", "intervalStart")
 
 
@@ -126,11 +115,10 @@ class AutoresponderStatisticsStream(MessageStatisticsStream):
     path = "/autoresponders/{autoresponderId}/statistics"
     parent = AUTORESPONDERS
     parent_key = "autoresponderId"
-    batch_key = "autoresponderIds"
     primary_keys = ("autoresponderId", "intervalStart")
 
 
-class NewsletterActivitiesStream(PartitionedStream):
+class NewsletterActivitiesStream(BatchedFanOutStream):
     """Sends, opens and clicks per sent newsletter (deprecated endpoint; last 30 days only)."""
 
     name = "newsletter_activities"
@@ -147,11 +135,11 @@ class NewsletterActivitiesStream(PartitionedStream):
     _clamp_lock = threading.Lock()
 
     @override
-    def parent_window(self, parent_id: str) -> windows.Window | None:
-        window = super().parent_window(parent_id)
+    def parent_window(self, saved: Mapping[str, t.Any]) -> windows.Window | None:
+        window = super().parent_window(saved)
         if window is None:
             return None
-        horizon = self.window_end - dt.timedelta(days=NEWSLETTER_ACTIVITY_DAYS)
+        horizon = self.run.window_end - dt.timedelta(days=NEWSLETTER_ACTIVITY_DAYS)
         if window.start is not None and window.start >= horizon:
             return window
         with self._clamp_lock:  # parents are fetched on worker threads; say it once

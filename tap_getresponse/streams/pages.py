@@ -1,4 +1,4 @@
-"""Sign-up surfaces: forms, legacy forms, landing pages (new and legacy), webinars (§3.13-3.15).
+"""Sign-up surfaces: forms, legacy forms, landing pages (new and legacy), webinars.
 
 Each carries visit and sign-up counters that change without any time field changing, so each is
 read in full every run (they are small collections: one request per 1000 items).
@@ -27,7 +27,7 @@ class WebformsStream(GetResponseStream):
 
 
 class LandingPagesStream(GetResponseStream):
-    """Landing pages (`/lps`; timestamps are GMT without an offset, §6)."""
+    """Landing pages (`/lps`; timestamps are GMT without an offset, OpenAPI `getLpsList`)."""
 
     name = "landing_pages"
     path = "/lps"

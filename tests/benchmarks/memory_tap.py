@@ -27,6 +27,7 @@ from singer_sdk import Stream, Tap
 from typing_extensions import override
 
 from tap_getresponse.api.collections import Page
+from tap_getresponse.run import SyncRun
 from tap_getresponse.schemas import load_schema
 from tap_getresponse.streams.contacts import ContactsStream
 from tap_getresponse.tap import TapGetResponse
@@ -73,17 +74,28 @@ class MemoryContacts(ContactsStream):
         return Page(number, items, total_pages=len(PAGES), total_count=None)
 
 
+class MemoryRun(SyncRun):
+    """The tap's run on the local clock (no request at all)."""
+
+    @override
+    @cached_property
+    def started_at(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 class MemoryTap(TapGetResponse):
     """tap-getresponse with only MemoryContacts and the local clock (no request at all)."""
 
     @override
     @cached_property
-    def run_started_at(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    def run(self) -> SyncRun:
+        return MemoryRun(
+            self.config, governor=self.governor, logger=self.logger, writer=self.message_writer
+        )
 
     @override
     def discover_streams(self) -> list[MemoryContacts]:  # type: ignore[override]
-        return [MemoryContacts(tap=self)]
+        return [MemoryContacts(tap=self, run=self.run)]
 
 
 def main(argv: list[str]) -> None:

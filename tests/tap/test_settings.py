@@ -1,0 +1,54 @@
+"""TapSettings: the tap's settings parsed once, with the defaults `--about` shows (no HTTP)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from tap_getresponse.api.settings import ConnectionSettings
+from tap_getresponse.settings import DEFAULTS, TapSettings
+from tap_getresponse.tap import TapGetResponse
+
+
+def test_defaults_are_those_of_the_config_schema() -> None:
+    schema = TapGetResponse.config_jsonschema["properties"]
+    assert set(DEFAULTS) == {"page_size", "lookback_minutes", "statistics_lookback_days"}
+    assert {name: schema[name]["default"] for name in DEFAULTS} == dict(DEFAULTS)
+    assert TapSettings.from_config({}) == TapSettings(
+        start_date=None,
+        page_size=schema["page_size"]["default"],
+        lookback=dt.timedelta(minutes=schema["lookback_minutes"]["default"]),
+        statistics_lookback=dt.timedelta(days=schema["statistics_lookback_days"]["default"]),
+        connection=ConnectionSettings(),
+    )
+
+
+def test_settings_come_from_the_config() -> None:
+    settings = TapSettings.from_config(
+        {
+            "start_date": "2024-01-01",
+            "page_size": 50,
+            "lookback_minutes": 5,
+            "statistics_lookback_days": 0,
+            "api_key": " not a tap setting ",
+        }
+    )
+    assert settings.start_date == dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    assert settings.page_size == 50
+    assert settings.lookback == dt.timedelta(minutes=5)
+    assert settings.statistics_lookback == dt.timedelta(0)
+    assert settings.connection.api_key == "not a tap setting"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.page_size = 7  # type: ignore[misc]
+
+
+def test_discovery_builds_no_client_and_reads_no_setting() -> None:
+    tap = TapGetResponse(
+        config={"start_date": "not a date"}, parse_env_config=False, validate_config=False
+    )
+    assert len(tap.streams) == 35
+    assert all(stream.run is tap.run for stream in tap.streams.values())
+    assert "api" not in vars(tap.run)
+    assert "settings" not in vars(tap.run)
