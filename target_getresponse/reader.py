@@ -69,7 +69,7 @@ class InputReader(SingerReader):
     """Reads Singer messages, numbering lines and setting aside the ones it cannot read."""
 
     def __init__(self) -> None:
-        """`on_unreadable` is set by the target; until then a bad line is an error."""
+        """`on_unreadable` is set by the LoadRun (run.py); until then a bad line is an error."""
         super().__init__()
         self.line_number = 0
         self.on_unreadable: Callable[[Unreadable], None] = _refuse

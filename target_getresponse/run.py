@@ -211,7 +211,7 @@ class LoadRun:
 
     # -- stopping and ending ----------------------------------------------------------------
 
-    def stop_signal(self, signum: int) -> None:
+    def on_stop_signal(self, signum: int) -> None:
         """SIGTERM or SIGINT: the first stops reading; a second leaves at once (Abandoned)."""
         if self.reader.stop_signal is not None:
             self.sender.cancel()

@@ -3,7 +3,7 @@
 The batch endpoint allows one call per second. Reading and resolving the next 1000 records while a
 batch call waits for its answer keeps them from adding up to more than that second on a slow
 link, so the next batch is ready the moment the governor lets it go.
-Loads still run one at a time and in order (the loader's membership cache and the batch quota
+Loads still run one at a time and in order (the membership index and the batch quota
 need nothing more), at most one batch waits in memory besides the one being read, and a failed
 load is raised on the reading thread at the next `submit` or `wait`.
 

@@ -148,7 +148,7 @@ class TargetGetResponse(Target):
         del frame
         if self._load_run is None:
             raise Abandoned(signum)
-        self._load_run.stop_signal(signum)
+        self._load_run.on_stop_signal(signum)
 
     @override
     def process_endofpipe(self) -> None:
