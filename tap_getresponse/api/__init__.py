@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from tap_getresponse.api.client import GetResponseClient
 from tap_getresponse.api.errors import (
-    SECRET_LOG_FILTER,
     ConfigError,
     ConnectionCheckError,
     ForeignHostError,
     GetResponseAPIError,
+    HostUnreachableError,
     RedirectRefusedError,
+    RequestFailedError,
+    ResponseTooLargeError,
     mask_secrets,
     redact,
     redact_headers,
@@ -20,6 +22,7 @@ from tap_getresponse.api.governor import (
     GovernorStats,
     RateGovernor,
 )
+from tap_getresponse.api.log_filter import SECRET_LOG_FILTER
 from tap_getresponse.api.session import GetResponseSession
 from tap_getresponse.api.settings import (
     CONNECTION_SETTINGS,
@@ -42,8 +45,11 @@ __all__ = [
     "GetResponseClient",
     "GetResponseSession",
     "GovernorStats",
+    "HostUnreachableError",
     "RateGovernor",
     "RedirectRefusedError",
+    "RequestFailedError",
+    "ResponseTooLargeError",
     "check_connection_settings",
     "mask_secrets",
     "plugin_config_errors",

@@ -16,14 +16,17 @@ from tap_getresponse.api.auth import LOGGER as AUTH_LOGGER
 from tap_getresponse.api.auth import GetResponseOAuthAuthenticator, build_authenticator
 from tap_getresponse.api.check import diagnose, verdict
 from tap_getresponse.api.errors import (
-    SECRET_LOG_FILTER,
     ConnectionCheckError,
     GetResponseAPIError,
+    HostUnreachableError,
+    RequestFailedError,
     json_body,
     origin_of,
 )
 from tap_getresponse.api.governor import GOVERNOR, RateGovernor
-from tap_getresponse.api.session import DEFAULT_RETRY_SECONDS, LOGGER, GetResponseSession
+from tap_getresponse.api.log_filter import SECRET_LOG_FILTER
+from tap_getresponse.api.retries import DEFAULT_RETRY_SECONDS
+from tap_getresponse.api.session import LOGGER, GetResponseSession, Reachability
 from tap_getresponse.api.settings import ConnectionSettings, check_connection_settings
 
 if t.TYPE_CHECKING:
@@ -66,6 +69,8 @@ class GetResponseClient:
         methods = settings.auth_methods
         self.auth_method = methods[0] if methods else "none"
         self.max_parallel_requests = settings.max_parallel_requests
+        # Both sessions give up on a host that never answers together (session.py).
+        self._reach = Reachability()
         self.session = self._new_session(max_retry_seconds)
         # Token requests get their own session: same headers and governor, but no OAuth replay.
         token_session = self._new_session(max_retry_seconds)
@@ -94,6 +99,7 @@ class GetResponseClient:
             max_retry_seconds=max_retry_seconds,
             logger=self.logger,
             api_origin=origin_of(self.base_url),
+            reach=self._reach,
         )
 
     @classmethod
@@ -153,10 +159,11 @@ class GetResponseClient:
         host = urlsplit(self.base_url).netloc
         try:
             body = json_body(self.request("GET", "/accounts", retry_seconds=CHECK_RETRY_SECONDS))
-        except requests.exceptions.RequestException as error:
-            msg = f"Could not reach {self.base_url} ({type(error).__name__}): check `api_url`"
-            if isinstance(error, requests.exceptions.SSLError):
-                msg = f"TLS to {host} failed (certificate or proxy): check `api_url`"
+        except HostUnreachableError as error:
+            msg = error.message[:1].upper() + error.message[1:]
+            raise ConnectionCheckError(msg, setting="api_url") from None
+        except RequestFailedError as error:
+            msg = f"Could not reach {self.base_url}: {error.message}"
             raise ConnectionCheckError(msg, setting="api_url") from None
         except GetResponseAPIError as error:
             raise diagnose(

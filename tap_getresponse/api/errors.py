@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import re
-import threading
 import typing as t
-import weakref
 from urllib.parse import urlsplit
 
+import requests
 from typing_extensions import override
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
-
-    import requests
 
 #: Context keys whose values are credentials, compared without case, `_` or `-` (an expired token
 #: comes back in `context.sentToken`: https://apidocs.getresponse.com/v3/oauth2, "Refresh Token").
@@ -164,6 +160,30 @@ class ForeignHostError(GetResponseAPIError):
         return f"Refused {self.method} {self.path}: {self.message}"
 
 
+class RequestFailedError(GetResponseAPIError, requests.exceptions.ConnectionError):
+    """A request that got no usable answer (network, deadline, size), retried as far as allowed.
+
+    A GetResponseAPIError so that both plugins end a run on it with one line, and a requests
+    ConnectionError for code that already handles the network's errors. `http_status` is 0.
+    """
+
+    def __init__(self, *, method: str, path: str, problem: str) -> None:
+        """`problem` says what went wrong and which setting to look at; it names no secret."""
+        super().__init__(http_status=0, code=None, message=problem, method=method, path=path)
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}: {self.message}"
+
+
+class HostUnreachableError(RequestFailedError):
+    """The API host could not be connected to (refused, name not resolved, connect timeout)."""
+
+
+class ResponseTooLargeError(RequestFailedError):
+    """An answer larger than the connector reads (`MAX_RESPONSE_BYTES`); it was not kept."""
+
+
 def origin_of(url: str) -> str:
     """`scheme://host[:port]` of `url`, without user info, path or query."""
     parts = urlsplit(url)
@@ -276,80 +296,6 @@ def redact_context(context: Mapping[str, t.Any], secrets: Iterable[str] = ()) ->
         key: REDACTED if _is_secret_key(str(key)) else redact(str(value), secret_values)
         for key, value in context.items()
     }
-
-
-class HasSecrets(t.Protocol):
-    """Anything that knows the secrets it is using right now (a GetResponseClient)."""
-
-    @property
-    def secrets(self) -> tuple[str, ...]:
-        """The credentials in play, including tokens obtained during the run."""
-        ...
-
-
-class SecretLogFilter(logging.Filter):
-    """Masks the secrets of every live client in each log record: message and traceback.
-
-    Belt and braces: the HTTP layer already builds its messages without secrets, but a library
-    below it (requests, urllib3, the SDK) may quote a header or a setting in an exception.
-    Clients are held weakly, so a finished run's secrets stop being searched for.
-    """
-
-    def __init__(self) -> None:
-        """No sources yet; clients `watch` themselves when they are built."""
-        super().__init__()
-        self._lock = threading.Lock()
-        self._sources: weakref.WeakSet[HasSecrets] = weakref.WeakSet()
-
-    def watch(self, source: HasSecrets) -> None:
-        """Mask `source.secrets`, as they are at each record, for as long as `source` lives."""
-        with self._lock:
-            self._sources.add(source)
-
-    def install(self, *loggers: logging.Logger) -> None:
-        """Filter `loggers` and every handler their records reach (the root's included)."""
-        for logger in {*loggers, logging.getLogger()}:
-            _add_filter(logger, self)
-            current: logging.Logger | None = logger
-            while current is not None:
-                for handler in current.handlers:
-                    _add_filter(handler, self)
-                current = current.parent if current.propagate else None
-
-    def secrets(self) -> frozenset[str]:
-        """The secrets of every live source."""
-        with self._lock:
-            sources = list(self._sources)
-        return frozenset(secret for source in sources for secret in source.secrets if secret)
-
-    @override
-    def filter(self, record: logging.LogRecord) -> bool:
-        secrets = self.secrets()
-        if not secrets:
-            return True
-        message = record.getMessage()
-        masked = mask_secrets(message, secrets)
-        if masked != message:
-            record.msg, record.args = masked, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            masked = mask_secrets(record.exc_text, secrets)
-            if masked != record.exc_text:
-                # Formatters that render `exc_info` themselves would print the original.
-                record.exc_text, record.exc_info = masked, None
-        if record.stack_info:
-            record.stack_info = mask_secrets(record.stack_info, secrets)
-        return True
-
-
-def _add_filter(target: logging.Filterer, log_filter: logging.Filter) -> None:
-    if log_filter not in target.filters:
-        target.addFilter(log_filter)
-
-
-#: The one filter of this process; every GetResponseClient registers with it.
-SECRET_LOG_FILTER = SecretLogFilter()
 
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:

@@ -5,8 +5,10 @@ The limits (`limits.py`; https://apidocs.getresponse.com/v3/limits): 10 simultan
 `POST /contacts/batch` (1 call/s, 80 calls per frame; OpenAPI `createBatchContacts`). The governor
 counts requests in flight (a condition variable, so no caller holds a slot while it sleeps) and
 keeps sliding windows of recent call times for the rate limits. It also listens to what the API
-says: `X-RateLimit-Remaining`/`X-RateLimit-Reset` spread the last calls of a frame over the time
-left, and a 429 pauses every caller until the reset it names.
+says: `X-RateLimit-Remaining`/`X-RateLimit-Reset` are a budget (`frames.py`): when they say N
+calls remain in the frame, at most N more requests leave before it resets, however many are in
+flight, and the last ones are spread over the time left. A 429 pauses every caller until the
+reset it names.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections import Counter, deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
+from tap_getresponse.api.frames import FrameBudget, Ticket
 from tap_getresponse.api.limits import (
     BATCH_CALLS_PER_FRAME,
     BATCH_CALLS_PER_SECOND,
@@ -34,11 +37,8 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
 
 LOGGER = logging.getLogger("getresponse.governor")
-#: When fewer calls than this remain in a frame, the rest are spread over the time left
-#: (a tenth of `X-RateLimit-Limit` when that is smaller, so small test frames behave alike).
-LOW_WATER_CALLS = 100
-#: Two readings of `X-RateLimit-Reset` this close describe the same frame (it is whole seconds).
-SAME_FRAME_SECONDS = 1.5
+#: A wait for the frame to reset at least this long is logged (once per frame).
+LOGGED_FRAME_WAIT_SECONDS = 5.0
 #: Added to every window: calls leave evenly spaced but arrive with jitter (threads waiting for
 #: the interpreter, the network), and the server counts arrivals. It costs the 80 calls/s and the
 #: batch endpoint's 1 call/s 5% of their rate; 10% cost more than it bought (benchmarks: 0 429s
@@ -164,9 +164,8 @@ class RateGovernor:
             self._endpoint_limits = {limit.key: limit for limit in limits}
             self._endpoint_windows: dict[tuple[str, str], list[_Window]] = {}
             self._paused_until = 0.0
-            self._frame_remaining: int | None = None
-            self._frame_reset_at = 0.0
-            self._frame_limit: int | None = None
+            self._frames = FrameBudget()
+            self._frame_wait_logged_until = float("-inf")
             self._last_call = float("-inf")
             self.stats = GovernorStats()
 
@@ -186,39 +185,46 @@ class RateGovernor:
         """The declared limit of an endpoint, if any."""
         return self._endpoint_limits.get((method.upper(), path))
 
+    @property
+    def frame_calls_left(self) -> int | None:
+        """Calls the rate-limit headers leave for the current frame (None: no reading yet)."""
+        with self._lock:
+            return self._frames.left(self._clock())
+
     @contextmanager
-    def slot(self, method: str, path: str) -> Iterator[None]:
-        """Hold one in-flight slot for one request, admitted once every limit allows it."""
-        self._admit((method.upper(), path))
+    def slot(self, method: str, path: str) -> Iterator[Ticket]:
+        """Hold one in-flight slot for one request, admitted once every limit allows it.
+
+        The ticket goes back to `observe` with the request's answer.
+        """
+        ticket = self._admit((method.upper(), path))
         try:
-            yield
+            yield ticket
         finally:
             with self._slot_freed:
                 self._in_flight -= 1
                 self._slot_freed.notify()
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Learn the frame's state from a response's X-RateLimit-* headers."""
+    def observe(self, headers: Mapping[str, str], ticket: Ticket | None = None) -> None:
+        """Learn the frame's budget from an answer's X-RateLimit-* headers (see frames.py).
+
+        `ticket` is the answered request's, from `slot`; without one the reading is taken as
+        fresh (every request in flight not yet counted in it).
+        """
         remaining = parse_seconds(headers.get("X-RateLimit-Remaining"))
         reset = parse_seconds(headers.get("X-RateLimit-Reset"))
         if remaining is None or reset is None:
             return
         limit = parse_seconds(headers.get("X-RateLimit-Limit"))
         with self._lock:
-            now = self._clock()
-            reset_at = now + reset
-            same_frame = (
-                self._frame_remaining is not None
-                and now < self._frame_reset_at
-                and abs(reset_at - self._frame_reset_at) <= SAME_FRAME_SECONDS
+            self._frames.read(
+                remaining=int(remaining),
+                reset=reset,
+                limit=int(limit) if limit else None,
+                now=self._clock(),
+                ticket=ticket,
+                in_flight=self._in_flight,
             )
-            if same_frame and self._frame_remaining is not None:
-                # Answers arrive out of order; the smallest count of the frame is the truest.
-                self._frame_remaining = min(self._frame_remaining, int(remaining))
-            else:
-                self._frame_remaining = int(remaining)
-                self._frame_reset_at = reset_at
-            self._frame_limit = int(limit) if limit else None
 
     def pause(self, seconds: float, reason: str) -> None:
         """Hold every caller for `seconds` after a 429, logging the wait when it grows."""
@@ -242,7 +248,7 @@ class RateGovernor:
         with self._lock:
             return replace(self.stats, calls_by_endpoint=Counter(self.stats.calls_by_endpoint))
 
-    def _admit(self, key: tuple[str, str]) -> None:
+    def _admit(self, key: tuple[str, str]) -> Ticket:
         held_back = False
         while True:
             with self._slot_freed:
@@ -251,8 +257,8 @@ class RateGovernor:
                 now = self._clock()
                 delay = self._delay(key, now)
                 if delay <= 0:
-                    self._book(key, now)
-                    return
+                    return self._book(key, now)
+                self._log_frame_wait(now, delay)
                 self.stats.seconds_waited += delay
                 if not held_back:
                     held_back = True
@@ -264,20 +270,34 @@ class RateGovernor:
         return max(
             self._paused_until - now,
             self._per_second.delay(now),
-            self._frame_delay(now),
+            self._frames.delay(now, self._last_call),
             *(window.delay(now) for window in self._windows_for(key)),
         )
 
-    def _book(self, key: tuple[str, str], now: float) -> None:
+    def _book(self, key: tuple[str, str], now: float) -> Ticket:
         for window in (self._per_second, *self._windows_for(key)):
             window.record(now)
         self._last_call = now
-        if self._frame_remaining is not None and now < self._frame_reset_at:
-            self._frame_remaining -= 1
+        ticket = self._frames.admit(self._in_flight)
         self._in_flight += 1
         self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
         self.stats.calls += 1
         self.stats.calls_by_endpoint[f"{key[0]} {key[1]}"] += 1
+        return ticket
+
+    def _log_frame_wait(self, now: float, delay: float) -> None:
+        """Say once per frame that its calls are used up and for how long requests wait."""
+        until = now + delay
+        if delay < LOGGED_FRAME_WAIT_SECONDS or self._frames.left(now) != 0:
+            return
+        if until <= self._frame_wait_logged_until:
+            return
+        self._frame_wait_logged_until = until
+        LOGGER.warning(
+            "GetResponse's rate-limit headers say this frame's calls are used up "
+            "(X-RateLimit-Remaining): requests wait %.0f s for it to reset",
+            delay,
+        )
 
     def _windows_for(self, key: tuple[str, str]) -> list[_Window]:
         if key not in self._endpoint_windows:
@@ -289,20 +309,6 @@ class RateGovernor:
                 windows.append(_Window(limit.per_frame, limit.frame_seconds))
             self._endpoint_windows[key] = windows
         return self._endpoint_windows[key]
-
-    def _frame_delay(self, now: float) -> float:
-        """Spread the last calls of a frame over its remaining time instead of meeting a 429."""
-        if self._frame_remaining is None or now >= self._frame_reset_at:
-            return 0.0
-        if self._frame_remaining <= 0:
-            return self._frame_reset_at - now
-        low_water = LOW_WATER_CALLS
-        if self._frame_limit:
-            low_water = min(low_water, max(1, self._frame_limit // 10))
-        if self._frame_remaining >= low_water:
-            return 0.0
-        interval = (self._frame_reset_at - now) / self._frame_remaining
-        return self._last_call + interval - now
 
 
 #: The one governor every GetResponse request of this process goes through (tests may reset it).

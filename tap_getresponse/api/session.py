@@ -1,16 +1,23 @@
 """GetResponseSession: the one HTTP path of both connectors, and its retry policy.
 
 Every request, the tap's pages and the target's batches alike, goes through the process-wide
-RateGovernor and through one retry policy:
+RateGovernor and through one retry policy (its parts: `retries.py`):
 - 429 (code 1015): wait what the answer names (`Retry-After`, `context.timeToReset` or
-  `X-RateLimit-Reset`: https://apidocs.getresponse.com/v3/limits), then send again, however long
-  the frame takes; not a retry;
+  `X-RateLimit-Reset`: https://apidocs.getresponse.com/v3/limits), at most the API's 10-minute
+  frame, then send again; not a retry;
 - 5xx, timeouts and dropped connections: exponential backoff with full jitter while the retry
   budget (`max_retry_seconds` of failed attempts and backoff sleeps) lasts. GETs are re-sent;
   other methods only when the caller passes `retry_post=True`, because a POST that got a 5xx or
   lost its answer may already have been applied. A request that never left (connection refused,
   connect timeout) is re-sent whatever its method;
+- a host that has not answered once in this run gets `CONNECT_RETRY_SECONDS` of connection
+  attempts, then HostUnreachableError; every later request fails at once with it;
 - 401 code 1014 with OAuth refresh configured: one token refresh, then the request again.
+
+`request_timeout` bounds a whole answer, headers and body (`transport.py`): one that is still
+incomplete then counts as a timeout. Bodies are read here, decoded, up to MAX_RESPONSE_BYTES;
+a larger one fails its request (ResponseTooLargeError). A request that gives up raises a
+RequestFailedError (a GetResponseAPIError) saying what happened and which setting to check.
 
 Credentials go to the configured API host only: a request to any other origin is refused
 before it leaves, and a redirect is never followed (RedirectRefusedError).
@@ -18,59 +25,74 @@ before it leaves, and a redirect is never followed (RedirectRefusedError).
 
 from __future__ import annotations
 
-import datetime as dt
-import email.utils
 import logging
 import threading
 import time
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from importlib import metadata
 from urllib.parse import urljoin, urlsplit
 
-import backoff
 import requests
-from requests.adapters import HTTPAdapter
 from typing_extensions import override
-from urllib3.exceptions import NewConnectionError
 
 from tap_getresponse.api.errors import (
     AUTH_ERROR_CODE,
     ForeignHostError,
+    HostUnreachableError,
     RedirectRefusedError,
-    json_body,
+    RequestFailedError,
+    ResponseTooLargeError,
+    origin_of,
     redact,
 )
-from tap_getresponse.api.governor import RateGovernor, parse_seconds
 from tap_getresponse.api.limits import MAX_IN_FLIGHT
+from tap_getresponse.api.retries import (
+    CONNECT_RETRY_SECONDS,
+    DEFAULT_RETRY_SECONDS,
+    MAX_THROTTLE_SECONDS,
+    MAX_THROTTLED_ATTEMPTS,
+    RESENDABLE_METHODS,
+    TRANSIENT_ERRORS,
+    Attempts,
+    connect_failure,
+    error_code,
+    never_sent,
+    throttle_seconds,
+)
 from tap_getresponse.api.settings import DEFAULT_SETTINGS
+from tap_getresponse.api.transport import (
+    DeadlineAdapter,
+    DeadlinePassedError,
+    ResponseTooLarge,
+    deadline,
+    read_whole,
+)
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from tap_getresponse.api.auth import GetResponseOAuthAuthenticator
+    from tap_getresponse.api.frames import Ticket
+    from tap_getresponse.api.governor import RateGovernor
 
 LOGGER = logging.getLogger("getresponse.http")
 DEFAULT_PORTS = {"http": 80, "https": 443}
-#: How long the retries of one request may take in all (failed attempts plus backoff sleeps).
-DEFAULT_RETRY_SECONDS = 180.0
-#: The longest single backoff sleep.
-MAX_BACKOFF_SECONDS = 30.0
-#: When a 429 names no wait at all (the docs promise `timeToReset`): 5 s, the fallback of
-#: GetResponse's own contacts API guide (github.com/GetResponse/public-api-agent-skills,
-#: getresponse-contacts-skill/references/api-guide.md, "Errors and request budgets").
-DEFAULT_THROTTLE_SECONDS = 5.0
-#: A 429 naming "0 seconds" still waits this long, so the loop cannot spin.
-MIN_THROTTLE_SECONDS = 0.5
-#: 429s in a row for one request before it gives up (each one already waited what it named).
-MAX_THROTTLED_ATTEMPTS = 100
-RESENDABLE_METHODS = frozenset({"GET", "HEAD"})
-TRANSIENT_ERRORS = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-)
+#: The most a connection may take to open (within `request_timeout`): an unreachable host is
+#: found out in seconds, not in a whole request timeout per attempt.
+CONNECT_TIMEOUT_SECONDS = 10.0
+#: The largest answer read, decoded: a page of 1000 contacts is about 1 MB.
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class Reachability:
+    """Whether the API host has answered in this run, shared by a client's sessions."""
+
+    answered: bool = False
+    #: Why connecting failed for good, once a request gave up before any answer.
+    gave_up: str | None = None
 
 
 def default_user_agent() -> str:
@@ -92,14 +114,6 @@ def origin_key(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or "").lower(), port or DEFAULT_PORTS.get(scheme)
 
 
-def never_sent(error: Exception) -> bool:
-    """Whether a request failed before any byte reached the server (so re-sending is harmless)."""
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return True
-    cause = error.args[0] if error.args else None
-    return isinstance(getattr(cause, "reason", None), NewConnectionError)
-
-
 class GetResponseSession(requests.Session):
     """A requests session that sends through the governor and retries what is safe to retry."""
 
@@ -115,10 +129,12 @@ class GetResponseSession(requests.Session):
         max_retry_seconds: float = DEFAULT_RETRY_SECONDS,
         logger: logging.Logger | None = None,
         api_origin: str | None = None,
+        reach: Reachability | None = None,
     ) -> None:
         """Headers every request needs; `base_path` (`/v3`) is cut off to name endpoints.
 
         With `api_origin` (`https://host[:port]`), requests to any other origin are refused.
+        Sessions that share `reach` give up on an unreachable host together.
         """
         super().__init__()
         self.api_origin = api_origin
@@ -126,13 +142,15 @@ class GetResponseSession(requests.Session):
         self.base_path = base_path.rstrip("/")
         self.timeout = timeout
         self.max_retry_seconds = max_retry_seconds
+        self.max_response_bytes = MAX_RESPONSE_BYTES
         self.logger = logger or LOGGER
+        self.reach = reach or Reachability()
         self.oauth: GetResponseOAuthAuthenticator | None = None
         self.secrets: tuple[str, ...] = ()
         self.sleep: Callable[[float], None] = time.sleep
         # This client's own cap (`max_parallel_requests`), under the governor's process-wide one.
         self._parallel = threading.BoundedSemaphore(max(1, min(MAX_IN_FLIGHT, max_parallel)))
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=MAX_IN_FLIGHT)
+        adapter = DeadlineAdapter(pool_connections=1, pool_maxsize=MAX_IN_FLIGHT)
         self.mount("https://", adapter)
         self.mount("http://", adapter)
         self.headers["User-Agent"] = user_agent or default_user_agent()
@@ -160,86 +178,185 @@ class GetResponseSession(requests.Session):
     ) -> requests.Response:
         """Send through the governor; retry, wait out 429s and refresh OAuth as documented above.
 
-        `retry_seconds` replaces the session's retry budget for this request.
+        `retry_seconds` replaces the session's retry budget for this request. A numeric
+        `timeout` replaces `request_timeout` for it; the body is always read before returning.
         """
-        kwargs.setdefault("timeout", self.timeout)
+        timeout = kwargs.pop("timeout", None)
+        kwargs.pop("stream", None)
         # requests drops `Authorization` on a redirect to another host, but not `X-Auth-Token`
         # or `X-Domain`, and re-sends a POST's body on a 307/308: redirects are never followed.
         kwargs["allow_redirects"] = False
         method = (request.method or "GET").upper()
-        attempts = _Attempts(
-            what=f"{method} {self.endpoint(request)}",
+        attempts = Attempts(
+            method=method,
+            path=self.endpoint(request),
             resendable=method in RESENDABLE_METHODS or retry_post,
             budget=self.max_retry_seconds if retry_seconds is None else retry_seconds,
+            timeout=_seconds(timeout) or self.timeout,
         )
         self._check_origin(request, method)
+        self._check_reachable(request, method)
         while True:
-            outcome = self._attempt(request, method, attempts, kwargs)
+            outcome = self._attempt(request, attempts, kwargs)
             if isinstance(outcome, Exception):
-                self._retry_failure(outcome, attempts)
+                self._retry_failure(request, outcome, attempts)
                 continue
-            self._observe(request, outcome)
+            self._refuse_redirect(request, outcome)
             if not self._send_again(request, outcome, attempts):
                 return outcome
 
     def _attempt(
         self,
         request: requests.PreparedRequest,
-        method: str,
-        attempts: _Attempts,
+        attempts: Attempts,
         kwargs: dict[str, t.Any],
     ) -> requests.Response | Exception:
         """Send once inside this client's cap and a governor slot; a transient error is returned."""
-        with self._parallel, self.governor.slot(method, self.endpoint(request)):
+        with self._parallel, self.governor.slot(attempts.method, attempts.path) as ticket:
             started = time.monotonic()
+            attempts.sent += 1
             try:
-                outcome: requests.Response | Exception = super().send(request, **kwargs)
-            except requests.exceptions.SSLError:
-                raise  # a certificate problem does not go away by asking again
-            except TRANSIENT_ERRORS as error:
-                outcome = error
-            attempts.spent += time.monotonic() - started
-        return outcome
+                return self._exchange(request, ticket, attempts, kwargs)
+            except RequestFailedError:
+                raise  # final: it is a ConnectionError only for code that catches those
+            except (*TRANSIENT_ERRORS, DeadlinePassedError) as error:
+                return error
+            finally:
+                attempts.spent += time.monotonic() - started
 
-    def _retry_failure(self, error: Exception, attempts: _Attempts) -> None:
-        """Back off before sending again after `error`, or raise it when that is not allowed."""
-        if not (attempts.resendable or never_sent(error)) or attempts.spent >= attempts.budget:
-            raise error
-        attempts.spent += self._back_off(
-            attempts.delays, f"{attempts.what}: {type(error).__name__}"
+    def _exchange(
+        self,
+        request: requests.PreparedRequest,
+        ticket: Ticket,
+        attempts: Attempts,
+        kwargs: dict[str, t.Any],
+    ) -> requests.Response:
+        """One request and its whole answer, read within `attempts.timeout` seconds."""
+        total = attempts.timeout
+        with deadline(total) as until:
+            try:
+                response = super().send(
+                    request,
+                    stream=True,
+                    timeout=(min(CONNECT_TIMEOUT_SECONDS, total), total),
+                    **kwargs,
+                )
+                self.reach.answered = True
+                self.governor.observe(response.headers, ticket)
+                read_whole(response, self.max_response_bytes, until)
+            except requests.exceptions.SSLError as error:
+                # A certificate problem does not go away by asking again.
+                problem = f"TLS with {origin_of(request.url or '')} failed (certificate or proxy)"
+                raise self._failure(request, f"{problem}; check `api_url`") from error
+            except ResponseTooLarge as error:
+                raise self._too_large(request, error.size) from None
+            except TRANSIENT_ERRORS as error:
+                if time.monotonic() >= until:
+                    raise DeadlinePassedError from error
+                raise
+        return response
+
+    def _retry_failure(
+        self, request: requests.PreparedRequest, error: Exception, attempts: Attempts
+    ) -> None:
+        """Back off before sending again after `error`, or raise what it comes to."""
+        unsent = never_sent(error)
+        budget = attempts.budget
+        if unsent and not self.reach.answered:
+            budget = min(budget, CONNECT_RETRY_SECONDS)
+        if (unsent or attempts.resendable) and attempts.spent < budget:
+            why = self._problem(request, error, attempts)
+            attempts.spent += self._back_off(attempts, why, budget - attempts.spent)
+            return
+        problem = f"{self._problem(request, error, attempts)} ({attempts.summary()})"
+        if unsent:
+            problem += "; check `api_url` and the network"
+            if not self.reach.answered:
+                self.reach.gave_up = problem
+            raise HostUnreachableError(method=attempts.method, path=attempts.path, problem=problem)
+        if not attempts.resendable:
+            problem += "; not sent again, as it may have been applied"
+        raise self._failure(request, problem) from error
+
+    def _problem(
+        self, request: requests.PreparedRequest, error: Exception, attempts: Attempts
+    ) -> str:
+        """What went wrong with one attempt, in plain words (no secret: no URL but the origin)."""
+        if never_sent(error):
+            return f"could not connect to {origin_of(request.url or '')}: {connect_failure(error)}"
+        if isinstance(error, DeadlinePassedError):
+            return f"no complete answer within `request_timeout` ({attempts.timeout:g} s)"
+        if isinstance(error, requests.exceptions.ChunkedEncodingError):
+            return "the answer was cut off"
+        return "the connection was lost before the answer was complete"
+
+    def _check_reachable(self, request: requests.PreparedRequest, method: str) -> None:
+        """Fail at once when the host never answered and an earlier request gave up on it."""
+        if self.reach.gave_up is None or self.reach.answered:
+            return
+        raise HostUnreachableError(
+            method=method,
+            path=self.endpoint(request),
+            problem=f"{self.reach.gave_up} (given up on earlier in this run)",
+        )
+
+    def _failure(self, request: requests.PreparedRequest, problem: str) -> RequestFailedError:
+        method = (request.method or "GET").upper()
+        return RequestFailedError(method=method, path=self.endpoint(request), problem=problem)
+
+    def _too_large(self, request: requests.PreparedRequest, size: int) -> ResponseTooLargeError:
+        limit = self.max_response_bytes // (1024 * 1024)
+        return ResponseTooLargeError(
+            method=(request.method or "GET").upper(),
+            path=self.endpoint(request),
+            problem=(
+                f"the answer passed {limit} MB ({size} bytes read, decoded) and was not read "
+                "further: far more than any GetResponse page; check `api_url`"
+            ),
         )
 
     def _send_again(
         self,
         request: requests.PreparedRequest,
         response: requests.Response,
-        attempts: _Attempts,
+        attempts: Attempts,
     ) -> bool:
         """Wait out a 429, back off after a 5xx or refresh an expired token: then True."""
         status = response.status_code
         if status == HTTPStatus.TOO_MANY_REQUESTS and attempts.throttled < MAX_THROTTLED_ATTEMPTS:
             attempts.throttled += 1
-            self.governor.pause(throttle_seconds(response), attempts.what)
+            self._wait_out(response, attempts.what)
             return True
         if (
             status >= HTTPStatus.INTERNAL_SERVER_ERROR
             and attempts.resendable
             and attempts.spent < attempts.budget
         ):
-            response.close()
-            attempts.spent += self._back_off(attempts.delays, f"{attempts.what}: HTTP {status}")
+            why = f"HTTP {status}"
+            attempts.spent += self._back_off(attempts, why, attempts.budget - attempts.spent)
             return True
         if (
             status == HTTPStatus.UNAUTHORIZED
             and self.oauth is not None
             and not attempts.refreshed
-            and _error_code(response) == AUTH_ERROR_CODE
+            and error_code(response) == AUTH_ERROR_CODE
         ):
             attempts.refreshed = True
             self.logger.info("%s: access token rejected; refreshing it once", attempts.what)
             self.oauth.refresh_after_rejection(request)
             return True
         return False
+
+    def _wait_out(self, response: requests.Response, what: str) -> None:
+        """Pause every caller as a 429 asks, but never longer than the API's 10-minute frame."""
+        seconds = throttle_seconds(response)
+        if seconds > MAX_THROTTLE_SECONDS:
+            what = (
+                f"{what}; it asked for {seconds:.0f} s, more than the API's "
+                f"{MAX_THROTTLE_SECONDS / 60:.0f}-minute frame, so the wait is capped"
+            )
+            seconds = MAX_THROTTLE_SECONDS
+        self.governor.pause(seconds, what)
 
     def _check_origin(self, request: requests.PreparedRequest, method: str) -> None:
         """Refuse, before it leaves, a request that would carry credentials to another host."""
@@ -248,13 +365,13 @@ class GetResponseSession(requests.Session):
             return
         raise ForeignHostError(method=method, url=url, api_origin=self.api_origin)
 
-    def _observe(self, request: requests.PreparedRequest, response: requests.Response) -> None:
-        """Learn the rate-limit headers; refuse a redirect (see `send`)."""
-        self.governor.observe(response.headers)
+    def _refuse_redirect(
+        self, request: requests.PreparedRequest, response: requests.Response
+    ) -> None:
+        """Raise RedirectRefusedError for a 3xx (see `send`)."""
         if not HTTPStatus.MULTIPLE_CHOICES <= response.status_code < HTTPStatus.BAD_REQUEST:
             return
         location = response.headers.get("Location")
-        response.close()
         raise RedirectRefusedError(
             http_status=response.status_code,
             method=(request.method or "GET").upper(),
@@ -262,67 +379,18 @@ class GetResponseSession(requests.Session):
             location=urljoin(request.url or "", location) if location else None,
         )
 
-    def _back_off(self, delays: Iterator[float], what: str) -> float:
-        seconds = next(delays)
+    def _back_off(self, attempts: Attempts, why: str, at_most: float) -> float:
+        """Sleep the next backoff delay, never past what is left of the budget (`at_most`)."""
+        seconds = max(0.0, min(next(attempts.delays), at_most))
         self.governor.note_retry()
-        self.logger.warning("Retrying %s in %.1f s", redact(what, self.secrets), seconds)
+        what = redact(attempts.what, self.secrets)
+        self.logger.warning("Retrying %s in %.1f s: %s", what, seconds, why)
         self.sleep(seconds)
         return seconds
 
 
-def _backoff_delays() -> Iterator[float]:
-    """0.5, 1, 2, 4... s capped at 30 s, each drawn with full jitter (`backoff` module)."""
-    delays = backoff.expo(base=2, factor=0.5, max_value=MAX_BACKOFF_SECONDS)
-    next(delays)  # the generator's first value is a priming None
-    for delay in delays:
-        yield backoff.full_jitter(delay)
-
-
-@dataclass(slots=True)
-class _Attempts:
-    """Where one request's retry policy stands: its budget, what it spent, what it used up."""
-
-    #: `METHOD /path`, for log lines.
-    what: str
-    #: Whether a request that may have reached the server can be sent again.
-    resendable: bool
-    #: Seconds of failed attempts and backoff sleeps this request may spend.
-    budget: float
-    spent: float = 0.0
-    throttled: int = 0
-    refreshed: bool = False
-    delays: Iterator[float] = field(default_factory=_backoff_delays)
-
-
-def throttle_seconds(response: requests.Response) -> float:
-    """How long a 429 asks to wait: Retry-After, context.timeToReset or X-RateLimit-Reset."""
-    body = json_body(response)
-    context = body.get("context") if isinstance(body, dict) else None
-    time_to_reset = context.get("timeToReset") if isinstance(context, dict) else None
-    for seconds in (
-        _retry_after(response.headers.get("Retry-After")),
-        parse_seconds(time_to_reset),
-        parse_seconds(response.headers.get("X-RateLimit-Reset")),
-    ):
-        if seconds is not None:
-            return max(seconds, MIN_THROTTLE_SECONDS)
-    return DEFAULT_THROTTLE_SECONDS
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds or as an HTTP date (either may come: RFC 9110, "Retry-After")."""
-    if value is None:
-        return None
-    if any(char.isalpha() for char in value):
-        try:
-            moment = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        return max(0.0, (moment - dt.datetime.now(dt.UTC)).total_seconds())
-    return parse_seconds(value)
-
-
-def _error_code(response: requests.Response) -> int | None:
-    body = json_body(response)
-    code = body.get("code") if isinstance(body, dict) else None
-    return code if isinstance(code, int) else None
+def _seconds(value: object) -> float | None:
+    """A positive number of seconds, or None (requests' `timeout` may be None or a pair)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None

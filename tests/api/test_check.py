@@ -92,12 +92,15 @@ def test_unreachable_url_is_given_up_quickly(requests_mock: rm.Mocker) -> None:
     requests_mock.get(f"{BASE}/accounts", exc=requests.exceptions.ConnectTimeout("no route"))
     error = failure()
     assert error.setting == "api_url"
-    assert str(error) == f"Could not reach {BASE} (ConnectTimeout): check `api_url`"
+    assert str(error).startswith(
+        "Could not connect to https://api.getresponse.com: the connection timed out ("
+    )
+    assert str(error).endswith("; check `api_url` and the network")
 
 
 def test_tls_failure_points_at_api_url(requests_mock: rm.Mocker) -> None:
     requests_mock.get(f"{BASE}/accounts", exc=requests.exceptions.SSLError("self-signed"))
-    assert "TLS to api.getresponse.com failed" in str(failure())
+    assert "TLS with https://api.getresponse.com failed" in str(failure())
 
 
 def test_server_errors_are_reported_after_retries(requests_mock: rm.Mocker) -> None:

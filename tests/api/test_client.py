@@ -17,8 +17,9 @@ from tap_getresponse.api import (
     GetResponseClient,
     GetResponseSession,
     RateGovernor,
+    RequestFailedError,
 )
-from tap_getresponse.api.session import throttle_seconds
+from tap_getresponse.api.retries import throttle_seconds
 
 BASE = "https://api.getresponse.com/v3"
 KEY = "k3y-that-must-not-leak"
@@ -111,7 +112,9 @@ def test_max_api_url_is_the_base_url(requests_mock: rm.Mocker, make_client) -> N
 def test_request_timeout_is_applied(requests_mock: rm.Mocker, make_client) -> None:
     requests_mock.get(f"{BASE}/accounts", json={})
     make_client(request_timeout=7).request("GET", "/accounts")
-    assert requests_mock.last_request.timeout == 7
+    assert requests_mock.last_request.timeout == (7, 7)  # connect, then each read
+    make_client(request_timeout=60).request("GET", "/accounts")
+    assert requests_mock.last_request.timeout == (10, 60)  # connecting takes 10 s at most
 
 
 def test_typed_settings_configure_the_client_like_a_config(requests_mock: rm.Mocker) -> None:
@@ -125,7 +128,7 @@ def test_typed_settings_configure_the_client_like_a_config(requests_mock: rm.Moc
     sent = requests_mock.last_request
     assert sent.headers["X-Auth-Token"] == f"api-key {KEY}"
     assert sent.headers["X-Domain"] == "brand.example.com"
-    assert sent.timeout == 9
+    assert sent.timeout == (9, 9)
     assert client.settings is settings
 
 
@@ -234,14 +237,20 @@ def test_connection_errors_are_raised_when_the_budget_is_spent(
     requests_mock: rm.Mocker, make_client
 ):
     requests_mock.get(f"{BASE}/campaigns", exc=requests.exceptions.ConnectionError("down"))
-    with pytest.raises(requests.exceptions.ConnectionError):
+    with pytest.raises(RequestFailedError) as caught:
         make_client(max_retry_seconds=10).request("GET", "/campaigns")
+    # One line that names the request and what happened; still a ConnectionError for callers.
+    assert isinstance(caught.value, requests.exceptions.ConnectionError)
+    assert str(caught.value).startswith(
+        "GET /campaigns: the connection was lost before the answer was complete ("
+    )
 
 
 def test_tls_errors_are_not_retried(requests_mock: rm.Mocker, make_client, fake) -> None:
     requests_mock.get(f"{BASE}/campaigns", exc=requests.exceptions.SSLError("bad certificate"))
-    with pytest.raises(requests.exceptions.SSLError):
+    with pytest.raises(RequestFailedError) as caught:
         make_client().request("GET", "/campaigns")
+    assert "TLS with https://api.getresponse.com failed" in str(caught.value)
     assert fake.sleeps == []
 
 
@@ -258,9 +267,11 @@ def test_post_is_not_resent_unless_the_caller_allows_it(
     requests_mock: rm.Mocker, make_client, failure
 ) -> None:
     requests_mock.post(f"{BASE}/contacts", [failure, {"status_code": 202}])
-    with pytest.raises((GetResponseAPIError, requests.exceptions.RequestException)):
+    with pytest.raises(GetResponseAPIError) as caught:
         make_client().request("POST", "/contacts", json={"email": "a@b.c"})
     assert requests_mock.call_count == 1
+    if "exc" in failure:
+        assert "not sent again, as it may have been applied" in str(caught.value)
     requests_mock.reset_mock()
     response = make_client().request("POST", "/contacts", json={}, retry_post=True)
     assert response.status_code == 202
@@ -311,7 +322,8 @@ def test_secrets_in_error_bodies_are_redacted(requests_mock: rm.Mocker, make_cli
 def test_retry_log_lines_hold_no_secret(requests_mock: rm.Mocker, make_client, caplog) -> None:
     requests_mock.get(f"{BASE}/contacts", [{"status_code": 503}, {"status_code": 200}])
     make_client().request("GET", "/contacts", params={"query[email]": KEY})
-    assert "Retrying GET /contacts: HTTP 503" in caplog.text
+    assert "Retrying GET /contacts in " in caplog.text
+    assert ": HTTP 503" in caplog.text
     assert KEY not in caplog.text
 
 

@@ -182,12 +182,15 @@ def test_late_answers_do_not_raise_the_frame_count() -> None:
     assert fake.now >= 50
 
 
-def test_a_new_frame_replaces_the_old_count() -> None:
+def test_a_used_up_short_window_is_waited_out_then_the_frame_counts() -> None:
     governor, fake = fake_governor()
+    # A per-second 429's headers (0 left, reset in 1 s), then an answer of the 10-minute frame.
     governor.observe({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1 seconds"})
     governor.observe({"X-RateLimit-Remaining": "29999", "X-RateLimit-Reset": "600 seconds"})
     call(governor)
-    assert fake.now == 0
+    assert fake.now == 2  # its second, and one more: the reset is rounded to whole seconds
+    call(governor, 50)
+    assert fake.now == 2
 
 
 def test_429_pause_holds_every_caller() -> None:
