@@ -4,11 +4,17 @@ The API client (one session and governor), the server's clock that ends every wi
 listings fan-out streams share, the settings and the output flush. Streams are handed the run
 when they are built and reach nothing else: a run is built at discovery, but its client only when
 a stream first asks for it, so discovery without credentials makes no client and no request.
+
+The run also keeps its outcome: streams that failed (an answer that is not a collection: that
+stream stops, the others go on) and whether any collection answered at all. A run whose every
+collection answered 403/404 is a wrong `api_url` or account, not a plan without those features.
+`problems()` lists what makes the run fail, one line each; the tap exits 1 on them at the end.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import typing as t
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -16,13 +22,20 @@ from functools import cached_property
 from http import HTTPStatus
 
 from tap_getresponse.api import GetResponseAPIError, GetResponseClient
-from tap_getresponse.api.collections import Page, PageReader, iter_stable_pages
+from tap_getresponse.api.collections import (
+    Page,
+    PageReader,
+    UnexpectedResponseError,
+    iter_stable_pages,
+    json_kind,
+)
 from tap_getresponse.settings import TapSettings
+from tap_getresponse.windows import BookmarkError, checked_bookmark
 from tap_getresponse.writer import BlockWriter
 
 if t.TYPE_CHECKING:
     import logging
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 
@@ -31,6 +44,28 @@ if t.TYPE_CHECKING:
 
 #: Statuses that mean "this account has no such feature" on a collection (plan gating).
 PLAN_GATED_STATUSES = frozenset({HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND})
+#: What ends one stream, not the run: the stream stops where it is, the others go on.
+STREAM_FAILURES = (UnexpectedResponseError,)
+#: The SDK's key for a stream's bookmarks of unsorted reads, final only once the stream ends.
+PROGRESS_MARKERS = "progress_markers"
+
+
+class SyncFailedError(Exception):
+    """The run ended, but not well: one line per problem (failed streams, nothing readable)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        """Keep the lines; the message is all of them."""
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+class InputError(ValueError):
+    """A `--state` (or `--catalog`) that cannot be used: one line per problem, naming its part."""
+
+    def __init__(self, problems: list[str]) -> None:
+        """Keep the lines; the message is all of them."""
+        self.problems = problems
+        super().__init__("; ".join(problems))
 
 
 class StreamUnavailableError(Exception):
@@ -72,6 +107,11 @@ class SyncRun:
         self.logger = logger
         self._writer = writer
         self._listings: dict[ParentCollection, list[str]] = {}
+        #: Stream name -> the one line saying why it failed.
+        self.failed: dict[str, str] = {}
+        self._outcome = threading.Lock()
+        self._answered = False
+        self._refused = False
 
     @cached_property
     def settings(self) -> TapSettings:
@@ -116,14 +156,93 @@ class SyncRun:
         return self.started_at - dt.timedelta(seconds=1)
 
     def get_page(self, path: str, params: Mapping[str, t.Any], number: int) -> Page:
-        """One GET of a collection; raises StreamUnavailableError for plan-gated collections."""
+        """One GET of a collection; raises StreamUnavailableError for plan-gated collections.
+
+        A paged request (`perPage`) must be answered with an array (UnexpectedResponseError).
+        """
         try:
             response = self.api.request("GET", path, params=params)
         except GetResponseAPIError as error:
             if error.http_status in PLAN_GATED_STATUSES:
+                with self._outcome:
+                    self._refused = True
                 raise StreamUnavailableError(path, error) from error
             raise
-        return Page.from_response(number, response)
+        page = Page.from_response(number, response, listing="perPage" in params)
+        with self._outcome:
+            self._answered = True
+        return page
+
+    def stream_failed(self, name: str, error: Exception, state: dict[str, t.Any]) -> None:
+        """Stop stream `name` where it is, keeping its bookmark at the records it emitted.
+
+        Bookmarks of sorted reads already stand at the last record emitted; those of unsorted
+        reads (progress markers) become final only when a stream ends, so they are dropped.
+        """
+        self.failed.setdefault(name, f"Stream '{name}' failed: {error}")
+        for saved in (state, *state.get("partitions", ())):
+            saved.pop(PROGRESS_MARKERS, None)
+        self.logger.warning(
+            "Stream '%s' stopped: %s. Its bookmark stays at what it emitted; the other streams "
+            "go on, and the run ends with exit code 1.",
+            name,
+            error,
+        )
+
+    def problems(self) -> list[str]:
+        """One line per reason this run fails; none when it did what was asked."""
+        lines = list(self.failed.values())
+        if self._refused and not self._answered:
+            lines.append(
+                "Every collection this run asked for answered 403 or 404: that is not a plan "
+                "without these features but a wrong `api_url` (it ends in /v3) or account. "
+                "`tap-getresponse --test` checks the URL, credentials and domain."
+            )
+        return lines
+
+    def review_bookmarks(
+        self,
+        state: Mapping[str, t.Any],
+        keys: Mapping[str, str],
+        lookback: Callable[[str], dt.timedelta],
+    ) -> None:
+        """Check the saved bookmarks of streams `keys` (name -> replication key) before a run.
+
+        Raises InputError, one line per bookmark that is not a date-time or that less the
+        stream's `lookback(name)` falls out of range. A bookmark after the run's start (a clock
+        gone wrong, a hand-edited state) is clamped to it with a warning: read from there less
+        the lookback (never before `start_date`), and written back as the run's start if the
+        stream emits nothing, rather than reading nothing ever again.
+        """
+        bookmarks = state.get("bookmarks", {})
+        saved = [
+            (name, entry)
+            for name, key in keys.items()
+            for entry in _saved_bookmarks(bookmarks.get(name), key)
+        ]
+        problems, late = [], []
+        start = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        for name, entry in saved:
+            value = entry["replication_key_value"]
+            try:
+                moment = checked_bookmark(value, lookback(name))
+            except BookmarkError as error:
+                problems.append(f"Stream '{name}': the state's {error}; fix or remove it")
+                continue
+            if moment > start:
+                late.append((name, entry))
+        if problems:
+            raise InputError(problems)
+        for name, entry in late:
+            self.logger.warning(
+                "Stream '%s': the saved bookmark %s is after this run's start (%s); it reads "
+                "from the run's start less its lookback. To read its whole history instead, "
+                "remove its bookmark from the state.",
+                name,
+                entry["replication_key_value"],
+                start.isoformat(),
+            )
+            entry["replication_key_value"] = start.isoformat()
 
     def list_parents(
         self,
@@ -134,6 +253,7 @@ class SyncRun:
         """Ids of every item of `parent` worth a child request (one listing per run).
 
         `reader` reads `parent.path`; the first stream to ask lists, the others share its ids.
+        An item without an id has no children to ask for: it is left out.
         """
         if parent not in self._listings:
             params: dict[str, str] = {"fields": ",".join((parent.key, *parent.fields))}
@@ -141,7 +261,9 @@ class SyncRun:
                 str(item[parent.key])
                 for page in iter_stable_pages(reader, params, key=parent.key, on_repair=on_repair)
                 for item in page.items
-                if parent.keep is None or parent.keep(item)
+                if isinstance(item, dict)
+                and item.get(parent.key) not in {None, ""}
+                and (parent.keep is None or parent.keep(item))
             ]
             self._listings[parent] = list(dict.fromkeys(ids))
         return self._listings[parent]
@@ -150,3 +272,38 @@ class SyncRun:
         """Write out records the block writer still holds (before the SDK's next STATE)."""
         if isinstance(self._writer, BlockWriter):
             self._writer.flush()
+
+
+def _saved_bookmarks(entry: object, key: str) -> Iterator[dict[str, t.Any]]:
+    """The stream's own bookmark and its partitions' that are for `key` (shape checked first)."""
+    if not isinstance(entry, dict):
+        return
+    for saved in (entry, *entry.get("partitions", ())):
+        if saved.get("replication_key", key) == key and saved.get("replication_key_value"):
+            yield saved
+
+
+def state_errors(state: object) -> list[str]:
+    """What keeps a `--state` document from being a Singer state, one line each (none: usable).
+
+    The SDK reads these parts without checking them, so a wrong shape would end in a traceback.
+    """
+    if not isinstance(state, dict):
+        return [f"the state is {json_kind(state)}, not an object"]
+    bookmarks = state.get("bookmarks", {})
+    if not isinstance(bookmarks, dict):
+        return [f"the state's `bookmarks` is {json_kind(bookmarks)}, not an object"]
+    problems = []
+    for name, entry in bookmarks.items():
+        partitions = entry.get("partitions", []) if isinstance(entry, dict) else None
+        if not isinstance(entry, dict):
+            problems.append(f"Stream '{name}': its state is {json_kind(entry)}, not an object")
+        elif not isinstance(partitions, list) or not all(
+            isinstance(partition, dict) and isinstance(partition.get("context"), dict)
+            for partition in partitions
+        ):
+            problems.append(
+                f"Stream '{name}': its state's `partitions` is not a list of objects with a "
+                "`context` object"
+            )
+    return problems

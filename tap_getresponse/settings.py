@@ -20,11 +20,19 @@ from tap_getresponse.windows import parse_moment
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
+#: The longest lookback either setting takes (about ten years): anything longer reads the whole
+#: history anyway, and a bookmark less an unbounded lookback can fall before year 1.
+MAX_LOOKBACK_DAYS = 3660
+MINUTES_PER_DAY = 1440
+
 TAP_SETTINGS = th.PropertiesList(
     th.Property(
         "start_date",
         th.DateTimeType,
-        description="Earliest change to read on a first run; omit to read the whole history.",
+        description=(
+            "Earliest change to read on a first run: a date (2024-01-31, midnight UTC) or a "
+            "date-time with an offset (2024-01-31T08:00:00+01:00); omit to read the whole history."
+        ),
     ),
     th.Property(
         "page_size",
@@ -34,7 +42,7 @@ TAP_SETTINGS = th.PropertiesList(
     ),
     th.Property(
         "lookback_minutes",
-        th.IntegerType(minimum=0),
+        th.IntegerType(minimum=0, maximum=MAX_LOOKBACK_DAYS * MINUTES_PER_DAY),
         default=60,
         description=(
             "How far before the saved bookmark an incremental run starts reading, so changes "
@@ -44,12 +52,22 @@ TAP_SETTINGS = th.PropertiesList(
     ),
     th.Property(
         "statistics_lookback_days",
-        th.IntegerType(minimum=0),
+        th.IntegerType(minimum=0, maximum=MAX_LOOKBACK_DAYS),
         default=7,
         description=(
             "Days of daily statistics (message and list statistics) read again before each "
             "saved bookmark, because GetResponse keeps counting opens, clicks and list changes "
             "into recent days after they were first read."
+        ),
+    ),
+    th.Property(
+        "strict_values",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Stop the run at the first value that does not fit its stream's schema, with one "
+            "line naming stream, field, record and value. When off, such a value becomes null, "
+            "is reported once per field and counted at the end of the run."
         ),
     ),
 )
@@ -76,6 +94,8 @@ class TapSettings:
     statistics_lookback: dt.timedelta
     #: URL, credentials and parallelism, for the run's API client.
     connection: ConnectionSettings
+    #: Whether a value that does not fit its schema ends the run (value_report.py).
+    strict_values: bool
 
     @classmethod
     def from_config(cls, config: Mapping[str, t.Any]) -> TapSettings:
@@ -89,9 +109,37 @@ class TapSettings:
                 days=int(_setting(config, "statistics_lookback_days"))
             ),
             connection=ConnectionSettings.from_config(config),
+            strict_values=bool(_setting(config, "strict_values")),
         )
 
 
 def _setting(config: Mapping[str, t.Any], name: str) -> t.Any:  # noqa: ANN401 - a JSON value
     value = config.get(name)
     return DEFAULTS[name] if value is None else value
+
+
+def tap_setting_errors(config: Mapping[str, t.Any], *, now: dt.datetime) -> list[str]:
+    """What the JSON schema cannot say about the tap's settings: one line per bad setting.
+
+    `start_date` is checked as a date or date-time (the schema's `format` is not enforced), and
+    not after `now`: a first run from the future would read nothing and report success.
+    """
+    value = config.get("start_date")
+    if value is None or value == "":
+        return []
+    start = _moment(value)
+    if start is None:
+        example = "a date (2024-01-31) or a date-time with an offset (2024-01-31T08:00:00+01:00)"
+        return [f"`start_date` must be {example}, got {value!r}"]
+    if start > now:
+        return [f"`start_date` {value!r} is in the future: a run from it would read nothing"]
+    return []
+
+
+def _moment(value: object) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_moment(value)
+    except ValueError:
+        return None

@@ -21,9 +21,14 @@ if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
 
+class BookmarkError(ValueError):
+    """A saved bookmark no window can open from: not a date-time, or out of range."""
+
+
 def format_filter_time(moment: dt.datetime) -> str:
     """A `DateOrDateTime` filter value in GetResponse's own form: `2018-01-15T13:30:42+0000`."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+    utc = moment.astimezone(dt.UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}+0000"  # %Y drops leading zeros before 1000
 
 
 def parse_moment(value: str) -> dt.datetime:
@@ -37,6 +42,21 @@ def bookmark(state: Mapping[str, t.Any], replication_key: str) -> dt.datetime | 
     if not value or state.get("replication_key", replication_key) != replication_key:
         return None
     return parse_moment(str(value))
+
+
+def checked_bookmark(value: object, lookback: dt.timedelta) -> dt.datetime:
+    """A saved bookmark as a datetime; BookmarkError says why it cannot open a window."""
+    try:
+        saved = parse_moment(str(value))
+    except ValueError:
+        msg = f"bookmark {value!r} is not a date-time"
+        raise BookmarkError(msg) from None
+    try:
+        saved.astimezone(dt.UTC) - lookback
+    except OverflowError:
+        msg = f"bookmark {value!r} less the lookback ({lookback}) falls before year 1"
+        raise BookmarkError(msg) from None
+    return saved
 
 
 def window_start(

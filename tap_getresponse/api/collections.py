@@ -7,7 +7,14 @@ Paging: GetResponse pages with `page`/`perPage` and reports `TotalCount`, `Total
 `CurrentPage` headers; a page past the end is `[]` (OpenAPI `info.description`, "Pagination").
 Once page 1 has revealed `TotalPages`, the remaining pages are independent, so up to `parallel` of
 them are fetched at once while pages are still handed out strictly in page order: callers see
-exactly what a sequential reader would see.
+exactly what a sequential reader would see. Headers that contradict the pages (negative, fewer
+pages than `TotalCount` needs, a full page where they say the collection ends) are not believed:
+the read goes on until a short page, so a wrong header never cuts a collection short.
+
+Shape: a paged request (`perPage`) is answered with a JSON array, any other with an object or an
+array. Anything else (an object for a list, an empty body, an HTML page
+with status 200) raises UnexpectedResponseError naming the request: it is not a collection, and
+reading it as one would emit records that are not.
 
 Fan-out: `ordered_map` runs one call per parent (contact details, per-message statistics...) with at
 most `parallel` parents being fetched or waiting to be read, handing results back in the parents'
@@ -31,8 +38,12 @@ import typing as t
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 import msgspec
+from typing_extensions import override
+
+from tap_getresponse.api.errors import GetResponseAPIError
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -40,6 +51,29 @@ if t.TYPE_CHECKING:
     import requests
 
     from tap_getresponse.api.client import GetResponseClient
+
+
+class UnexpectedResponseError(GetResponseAPIError):
+    """A 200 answer that is not a collection's shape: the request and what came instead.
+
+    The body is never quoted (a proxy's HTML page can echo request headers): only its kind.
+    """
+
+    def __init__(self, *, method: str, path: str, problem: str) -> None:
+        """`path` is the request's path and query as sent; `problem` what came back."""
+        super().__init__(http_status=200, code=None, message=problem, method=method, path=path)
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} answered {self.message}"
+
+    @classmethod
+    def of(cls, response: requests.Response, problem: str) -> UnexpectedResponseError:
+        """The error for `response`, naming its request (path and query, `%5B` decoded)."""
+        request = response.request
+        target = unquote(request.path_url) if request is not None else response.url
+        method = (request.method if request is not None else None) or "GET"
+        return cls(method=method, path=target, problem=problem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,32 +86,75 @@ class Page:
     total_count: int | None
 
     @classmethod
-    def from_response(cls, number: int, response: requests.Response) -> Page:
-        """Read a page from a GetResponse collection response (msgspec: twice `json`'s speed)."""
-        body = msgspec.json.decode(response.content)
-        items = body if isinstance(body, list) else [body]
+    def from_response(cls, number: int, response: requests.Response, *, listing: bool) -> Page:
+        """Read a page (msgspec: twice `json`'s speed); `listing`: a paged request, an array.
+
+        Raises UnexpectedResponseError when the body is not JSON or not the expected shape.
+        """
+        try:
+            body = msgspec.json.decode(response.content)
+        except msgspec.DecodeError:
+            raise UnexpectedResponseError.of(response, _not_json(response)) from None
+        if isinstance(body, dict) and not listing:
+            body = [body]
+        if not isinstance(body, list):
+            expected = "an array" if listing else "an object or an array"
+            problem = f"{json_kind(body)} where the API returns {expected}"
+            raise UnexpectedResponseError.of(response, problem)
         return cls(
             number=number,
-            items=items,
-            total_pages=_int_header(response, "TotalPages"),
-            total_count=_int_header(response, "TotalCount"),
+            items=body,
+            total_pages=_count_header(response, "TotalPages"),
+            total_count=_count_header(response, "TotalCount"),
         )
 
+    def pages_known(self, page_size: int) -> int | None:
+        """`TotalPages` when it agrees with this page and `TotalCount`, else None (not known)."""
+        pages, count = self.total_pages, self.total_count
+        if pages is None or (self.items and pages < self.number):
+            return None
+        if count is not None and not -(-count // page_size) <= pages <= max(1, count):
+            return None  # fewer pages than the count needs, or more pages than items
+        return pages
+
     def is_last(self, page_size: int) -> bool:
-        """Whether no page can follow this one: `[]`, or CurrentPage >= TotalPages."""
-        if not self.items:
+        """Whether no page can follow: `[]`, a short page, or the last page the headers know.
+
+        A full page where the headers say the collection ends is last only if `TotalCount`
+        agrees; without it, or against it, the next page is read (`[]` if there is none).
+        """
+        if not self.items or len(self.items) < page_size:
             return True
-        if self.total_pages is not None:
-            return self.number >= self.total_pages
-        return len(self.items) < page_size
+        pages = self.pages_known(page_size)
+        if pages is None or self.number < pages:
+            return False
+        return self.total_count is not None and self.total_count <= self.number * page_size
 
 
-def _int_header(response: requests.Response, name: str) -> int | None:
+def _count_header(response: requests.Response, name: str) -> int | None:
+    """A paging header as a count; absent, not a number or negative: None (not known)."""
     value = response.headers.get(name)
     try:
-        return int(value) if value is not None else None
+        number = int(value) if value is not None else None
     except ValueError:
         return None
+    return number if number is not None and number >= 0 else None
+
+
+def json_kind(value: object) -> str:
+    """What a JSON value is, in words (never the value: it may be anything)."""
+    kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    kind = next((name for cls, name in kinds.items() if isinstance(value, cls)), None)
+    return kind or "a number"
+
+
+def _not_json(response: requests.Response) -> str:
+    if not response.content:
+        return "an empty body where the API returns JSON"
+    media = response.headers.get("Content-Type", "no Content-Type").split(";")[0].strip()
+    return f"{len(response.content):,} bytes of {media or 'no Content-Type'} that are not JSON"
 
 
 def iter_pages(
@@ -91,14 +168,16 @@ def iter_pages(
     yield page
     if page.is_last(page_size):
         return
-    known_last = page.total_pages
+    known_last = page.pages_known(page_size)
     next_number = 2
     if known_last is not None and parallel > 1:
         last = yield from _fetch_known_pages(fetch, range(2, known_last + 1), parallel, page_size)
-        if last is None or last.is_last(page_size) or len(last.items) < page_size:
-            return
-        # The collection grew while it was read: carry on page by page until it ends.
-        next_number = known_last + 1
+        if last is not None:
+            if last.is_last(page_size):
+                return
+            # The collection grew while it was read, or its headers were wrong: carry on page
+            # by page until it ends.
+            next_number = last.number + 1
     while True:
         page = fetch(next_number)
         yield page
@@ -115,7 +194,8 @@ def _fetch_known_pages(
 ) -> t.Generator[Page, None, Page | None]:
     """Fetch `numbers` with a sliding window of futures; yield in order; return the last page."""
     last: Page | None = None
-    with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="getresponse-page") as pool:
+    pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="getresponse-page")
+    try:
         pending: list[Future[Page]] = []
         upcoming = iter(numbers)
         for number in upcoming:
@@ -126,12 +206,13 @@ def _fetch_known_pages(
             last = pending.pop(0).result()
             yield last
             if not last.items or len(last.items) < page_size:
-                for future in pending:
-                    future.cancel()
                 return last
             following = next(upcoming, None)
             if following is not None:
                 pending.append(pool.submit(fetch, following))
+    finally:
+        # A short page, a failed page or an abandoned read: pages not started are not sent.
+        pool.shutdown(wait=True, cancel_futures=True)
     return last
 
 
@@ -144,7 +225,7 @@ def fetch_page(
 ) -> Page:
     """Page `number` of a paginated collection, `page_size` items per page (at most 1000)."""
     query = {**(params or {}), "page": number, "perPage": page_size}
-    return Page.from_response(number, client.request("GET", path, params=query))
+    return Page.from_response(number, client.request("GET", path, params=query), listing=True)
 
 
 def iter_items(

@@ -5,7 +5,16 @@ See server.Sandbox for the knobs; the request log paths are relative to `Sandbox
 
 from __future__ import annotations
 
-from tests.sandbox.server import Faults, Limits, LoggedRequest, OAuthApp, Sandbox
+from tests.sandbox.server import Answer, Faults, Limits, LoggedRequest, OAuthApp, Sandbox
 from tests.sandbox.store import DataStore, Scale
 
-__all__ = ["DataStore", "Faults", "Limits", "LoggedRequest", "OAuthApp", "Sandbox", "Scale"]
+__all__ = [
+    "Answer",
+    "DataStore",
+    "Faults",
+    "Limits",
+    "LoggedRequest",
+    "OAuthApp",
+    "Sandbox",
+    "Scale",
+]

@@ -1,4 +1,4 @@
-"""What a route answers: status, JSON body (None = empty) and extra headers."""
+"""What a route answers: status, JSON body (None = empty) or raw bytes, and extra headers."""
 
 from __future__ import annotations
 
@@ -13,3 +13,6 @@ class Response:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: Bytes sent as they are instead of `body` (answers that are not JSON), with their type.
+    raw: bytes | None = None
+    content_type: str | None = None

@@ -40,6 +40,8 @@ class Limits:
     batch_per_frame: int = 80  # §5.3: POST /contacts/batch 80 calls per frame
     max_concurrent: int = 10  # §5.3: up to 10 simultaneous requests
     reject_over_concurrency: bool = True  # answer 429 to the 11th simultaneous request
+    # X-RateLimit-Reset is whole seconds; which way it is rounded is not documented: "up" or "down"
+    reset_rounding: str = "up"
 
 
 @dataclass
@@ -80,11 +82,31 @@ class LoggedRequest:
 
 
 @dataclass
+class Answer:
+    """What `Faults.answer_next` puts in place of a route's answer (None: the route's own)."""
+
+    body: Any = None
+    raw: bytes | None = None
+    content_type: str | None = None
+    headers: dict[str, str] | None = None
+
+    def apply(self, response: Response) -> Response:
+        """The route's `response` with this answer's body, raw bytes and headers over it."""
+        if self.raw is not None:
+            response = Response(response.status, raw=self.raw, content_type=self.content_type)
+        elif self.body is not None:
+            response = Response(response.status, self.body, dict(response.headers))
+        response.headers.update(self.headers or {})
+        return response
+
+
+@dataclass
 class _Fault:
     kind: str
     status: int
     path: str | None
     remaining: int
+    answer: Answer | None = None
 
 
 class Faults:
@@ -104,6 +126,13 @@ class Faults:
         """Close the socket of the next `n` matching requests without answering."""
         with self._lock:
             self._faults.append(_Fault("drop", 0, path, n))
+
+    def answer_next(
+        self, n: int = 1, path: str | None = None, answer: Answer | None = None
+    ) -> None:
+        """Answer the next `n` matching requests the route's way, but with `answer` over it."""
+        with self._lock:
+            self._faults.append(_Fault("answer", 200, path, n, answer or Answer()))
 
     def fail_after_apply_next(self, n: int = 1, path: str | None = None) -> None:
         """Apply the next `n` matching POSTs, then answer 500."""
@@ -155,7 +184,8 @@ class _RateLimiter:
 
     def _reset_in(self, moment: float) -> int:
         start = self.frame_start if self.frame_start is not None else moment
-        return max(0, math.ceil(start + self.limits.frame_seconds - moment))
+        rounded = math.floor if self.limits.reset_rounding == "down" else math.ceil
+        return max(0, rounded(start + self.limits.frame_seconds - moment))
 
     def headers(self) -> dict[str, str]:
         """Return the X-RateLimit-* headers for the current frame (§5.3)."""
@@ -563,6 +593,9 @@ class _Handler(BaseHTTPRequestHandler):
                         raise errors.validation("Malformed JSON body", validationType="body")
                     query = ListQuery.parse(parts.query)
                     response = routes.dispatch(sb, method, rel, query, body)
+                    answer = sb.faults.take("answer", method, rel)
+                    if answer is not None and answer.answer is not None:
+                        response = answer.answer.apply(response)
                     if method == "POST" and sb.faults.take("after", method, rel) is not None:
                         raise ApiError(
                             500, 1, message="Injected fault after the change was applied"
@@ -590,10 +623,13 @@ class _Handler(BaseHTTPRequestHandler):
         payload = b""
         if response.body is not None:
             payload = json.dumps(response.body, separators=(",", ":"), ensure_ascii=False).encode()
+        content_type = "application/json" if response.body is not None else None
+        if response.raw is not None:
+            payload, content_type = response.raw, response.content_type
         try:
             self.send_response(response.status)
-            if response.body is not None:
-                self.send_header("Content-Type", "application/json")
+            if content_type:
+                self.send_header("Content-Type", content_type)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
