@@ -346,6 +346,9 @@ def _check_api_url(api_url: str) -> str:
     if parts.scheme == "http" and not is_loopback(host):
         msg = f"`api_url` must use https (plain http only for loopback hosts), got {api_url!r}."
         raise ConfigError(msg)
+    if parts.query or parts.fragment:  # paths are appended to it: `/v3?x=1/contacts` reads nothing
+        msg = f"`api_url` must have no query string or fragment (`?`, `#`), got {api_url!r}."
+        raise ConfigError(msg)
     return host
 
 
