@@ -22,13 +22,8 @@ from functools import cached_property
 from http import HTTPStatus
 
 from tap_getresponse.api import GetResponseAPIError, GetResponseClient
-from tap_getresponse.api.collections import (
-    Page,
-    PageReader,
-    UnexpectedResponseError,
-    iter_stable_pages,
-    json_kind,
-)
+from tap_getresponse.api.collections import PageReader, iter_stable_pages
+from tap_getresponse.api.pages import Page, UnexpectedResponseError, json_kind
 from tap_getresponse.settings import TapSettings
 from tap_getresponse.windows import BookmarkError, checked_bookmark
 from tap_getresponse.writer import BlockWriter

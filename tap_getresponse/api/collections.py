@@ -9,12 +9,8 @@ Once page 1 has revealed `TotalPages`, the remaining pages are independent, so u
 them are fetched at once while pages are still handed out strictly in page order: callers see
 exactly what a sequential reader would see. Headers that contradict the pages (negative, fewer
 pages than `TotalCount` needs, a full page where they say the collection ends) are not believed:
-the read goes on until a short page, so a wrong header never cuts a collection short.
-
-Shape: a paged request (`perPage`) is answered with a JSON array, any other with an object or an
-array. Anything else (an object for a list, an empty body, an HTML page
-with status 200) raises UnexpectedResponseError naming the request: it is not a collection, and
-reading it as one would emit records that are not.
+the read goes on until a short page, so a wrong header never cuts a collection short. One page,
+its shape and its headers, is `pages.Page`.
 
 Fan-out: `ordered_map` runs one call per parent (contact details, per-message statistics...) with at
 most `parallel` parents being fetched or waiting to be read, handing results back in the parents'
@@ -38,123 +34,28 @@ import typing as t
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from urllib.parse import unquote
 
-import msgspec
-from typing_extensions import override
-
-from tap_getresponse.api.errors import GetResponseAPIError
+from tap_getresponse.api.pages import Page, UnexpectedResponseError, json_kind
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
 
-    import requests
-
     from tap_getresponse.api.client import GetResponseClient
 
-
-class UnexpectedResponseError(GetResponseAPIError):
-    """A 200 answer that is not a collection's shape: the request and what came instead.
-
-    The body is never quoted (a proxy's HTML page can echo request headers): only its kind.
-    """
-
-    def __init__(self, *, method: str, path: str, problem: str) -> None:
-        """`path` is the request's path and query as sent; `problem` what came back."""
-        super().__init__(http_status=200, code=None, message=problem, method=method, path=path)
-
-    @override
-    def __str__(self) -> str:
-        return f"{self.method} {self.path} answered {self.message}"
-
-    @classmethod
-    def of(cls, response: requests.Response, problem: str) -> UnexpectedResponseError:
-        """The error for `response`, naming its request (path and query, `%5B` decoded)."""
-        request = response.request
-        target = unquote(request.path_url) if request is not None else response.url
-        method = (request.method if request is not None else None) or "GET"
-        return cls(method=method, path=target, problem=problem)
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of a collection and the paging headers that came with it."""
-
-    number: int
-    items: list[dict[str, t.Any]]
-    total_pages: int | None
-    total_count: int | None
-
-    @classmethod
-    def from_response(cls, number: int, response: requests.Response, *, listing: bool) -> Page:
-        """Read a page (msgspec: twice `json`'s speed); `listing`: a paged request, an array.
-
-        Raises UnexpectedResponseError when the body is not JSON or not the expected shape.
-        """
-        try:
-            body = msgspec.json.decode(response.content)
-        except msgspec.DecodeError:
-            raise UnexpectedResponseError.of(response, _not_json(response)) from None
-        if isinstance(body, dict) and not listing:
-            body = [body]
-        if not isinstance(body, list):
-            expected = "an array" if listing else "an object or an array"
-            problem = f"{json_kind(body)} where the API returns {expected}"
-            raise UnexpectedResponseError.of(response, problem)
-        return cls(
-            number=number,
-            items=body,
-            total_pages=_count_header(response, "TotalPages"),
-            total_count=_count_header(response, "TotalCount"),
-        )
-
-    def pages_known(self, page_size: int) -> int | None:
-        """`TotalPages` when it agrees with this page and `TotalCount`, else None (not known)."""
-        pages, count = self.total_pages, self.total_count
-        if pages is None or (self.items and pages < self.number):
-            return None
-        if count is not None and not -(-count // page_size) <= pages <= max(1, count):
-            return None  # fewer pages than the count needs, or more pages than items
-        return pages
-
-    def is_last(self, page_size: int) -> bool:
-        """Whether no page can follow: `[]`, a short page, or the last page the headers know.
-
-        A full page where the headers say the collection ends is last only if `TotalCount`
-        agrees; without it, or against it, the next page is read (`[]` if there is none).
-        """
-        if not self.items or len(self.items) < page_size:
-            return True
-        pages = self.pages_known(page_size)
-        if pages is None or self.number < pages:
-            return False
-        return self.total_count is not None and self.total_count <= self.number * page_size
-
-
-def _count_header(response: requests.Response, name: str) -> int | None:
-    """A paging header as a count; absent, not a number or negative: None (not known)."""
-    value = response.headers.get(name)
-    try:
-        number = int(value) if value is not None else None
-    except ValueError:
-        return None
-    return number if number is not None and number >= 0 else None
-
-
-def json_kind(value: object) -> str:
-    """What a JSON value is, in words (never the value: it may be anything)."""
-    kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    kind = next((name for cls, name in kinds.items() if isinstance(value, cls)), None)
-    return kind or "a number"
-
-
-def _not_json(response: requests.Response) -> str:
-    if not response.content:
-        return "an empty body where the API returns JSON"
-    media = response.headers.get("Content-Type", "no Content-Type").split(";")[0].strip()
-    return f"{len(response.content):,} bytes of {media or 'no Content-Type'} that are not JSON"
+__all__ = [
+    "FilterRange",
+    "Page",
+    "PageReader",
+    "Repair",
+    "UnexpectedResponseError",
+    "fetch_page",
+    "iter_items",
+    "iter_pages",
+    "iter_stable_pages",
+    "iter_window_pages",
+    "json_kind",
+    "ordered_map",
+]
 
 
 def iter_pages(
