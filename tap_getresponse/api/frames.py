@@ -7,8 +7,10 @@ sent while it was on its way may or may not have been counted in it. So a readin
 a conservative budget: of the requests this process admitted, only those answered before the
 reading's request was sent are surely counted; every other one (in flight when it was sent, or
 admitted since) is taken from what the reading says is left. Readings of one frame keep the
-smallest budget. A frame ends a second after the reset a reading names (the header is rounded to
-whole seconds either way); until then, once its budget is spent, no request leaves.
+smallest budget. A reading places the frame's end between its request's sending plus the reset
+less a second and its arrival plus the reset and a second (the header is whole seconds, rounded
+either way); readings whose places overlap describe one frame, whose end is where all of them
+agree. Until its latest possible end, once its budget is spent, no request leaves.
 
 Per-second 429s describe the 1-second window in the same headers (remaining 0, reset 1 s, as
 observed on the live API): that is a short frame of its own here, waited out the same way.
@@ -18,12 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: Added to a reading's reset: `X-RateLimit-Reset` is whole seconds, rounded in a direction the
-#: docs do not give, so the frame may end up to a second after the reading says.
+#: `X-RateLimit-Reset` is whole seconds, rounded in a direction the docs do not give: the frame
+#: may end up to a second before or after a reading says.
 RESET_ROUNDING_SECONDS = 1.0
-#: Readings whose frame ends this close together describe the same frame: their ends differ
-#: by the rounding (1 s) plus the time the answers took.
-SAME_FRAME_SECONDS = 3.0
 #: When fewer calls than this remain in a frame, the rest are spread over the time left
 #: (a tenth of `X-RateLimit-Limit` when that is smaller, so small test frames behave alike).
 LOW_WATER_CALLS = 100
@@ -31,17 +30,20 @@ LOW_WATER_CALLS = 100
 
 @dataclass(frozen=True, slots=True)
 class Ticket:
-    """One admitted request: how many were admitted before it, and how many were in flight."""
+    """One admitted request: how many were admitted before it, how many were in flight, when."""
 
     number: int
     others_in_flight: int
+    sent_at: float
 
 
 @dataclass(slots=True)
 class Frame:
     """One frame the headers described."""
 
-    #: When it has surely reset (clock of the governor).
+    #: The earliest it can reset, by every reading of it (clock of the governor).
+    earliest_end: float
+    #: When it has surely reset, by every reading of it.
     ends_at: float
     #: The admission count at which its calls run out: `stop - admitted` calls may still leave.
     stop: int
@@ -58,9 +60,9 @@ class FrameBudget:
         #: Requests admitted so far (each attempt of a request counts).
         self.admitted = 0
 
-    def admit(self, in_flight: int) -> Ticket:
-        """Count one request leaving now, with `in_flight` others already out."""
-        ticket = Ticket(self.admitted, in_flight)
+    def admit(self, in_flight: int, now: float) -> Ticket:
+        """Count one request leaving `now`, with `in_flight` others already out."""
+        ticket = Ticket(self.admitted, in_flight, now)
         self.admitted += 1
         return ticket
 
@@ -77,17 +79,19 @@ class FrameBudget:
         """Learn from one answer's headers; `ticket` is its request's (None: a fresh reading)."""
         if ticket is None:
             # Nothing admitted is known to be counted but what has been answered already.
-            ticket = Ticket(self.admitted - 1, in_flight)
+            ticket = Ticket(self.admitted - 1, in_flight, now)
         stop = remaining - ticket.others_in_flight + ticket.number + 1
-        ends_at = now + reset + RESET_ROUNDING_SECONDS
+        earliest = ticket.sent_at + reset - RESET_ROUNDING_SECONDS
+        latest = now + reset + RESET_ROUNDING_SECONDS
         self.frames = [frame for frame in self.frames if frame.ends_at > now]
         for frame in self.frames:
-            if abs(frame.ends_at - ends_at) <= SAME_FRAME_SECONDS:
+            if earliest <= frame.ends_at and frame.earliest_end <= latest:
                 frame.stop = min(frame.stop, stop)
-                frame.ends_at = max(frame.ends_at, ends_at)
+                frame.earliest_end = max(frame.earliest_end, earliest)
+                frame.ends_at = min(frame.ends_at, latest)
                 frame.limit = limit or frame.limit
                 return
-        self.frames.append(Frame(ends_at, stop, limit))
+        self.frames.append(Frame(earliest, latest, stop, limit))
 
     def delay(self, now: float, last_call: float) -> float:
         """Seconds until the next request may leave as far as the frames are concerned."""

@@ -278,7 +278,7 @@ class RateGovernor:
         for window in (self._per_second, *self._windows_for(key)):
             window.record(now)
         self._last_call = now
-        ticket = self._frames.admit(self._in_flight)
+        ticket = self._frames.admit(self._in_flight, now)
         self._in_flight += 1
         self.stats.peak_in_flight = max(self.stats.peak_in_flight, self._in_flight)
         self.stats.calls += 1

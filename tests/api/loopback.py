@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Self
@@ -32,6 +33,12 @@ class Answer:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = field(default_factory=list)
+    #: Bytes sent as the body instead of `body` as JSON (`headers` say what they are).
+    raw: bytes | None = None
+    #: Send the answer one byte every `drip` seconds, until the client hangs up.
+    drip: float | None = None
+    #: With `drip`: send the status line and headers at once and drip only the body.
+    drip_body_only: bool = False
 
 
 class LoopbackServer:
@@ -82,13 +89,30 @@ class _Handler(BaseHTTPRequestHandler):
         seen = Seen(self.command, self.path, dict(self.headers.items()), self.rfile.read(length))
         self.server_ref.log.append(seen)
         answer = self.server_ref.answer(seen)
-        body = json.dumps(answer.body).encode()
+        body = json.dumps(answer.body).encode() if answer.raw is None else answer.raw
         self.send_response(answer.status)
         for name, value in {"Content-Type": "application/json", **answer.headers}.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        if answer.drip is None:
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        head = b"".join(self._headers_buffer)  # what end_headers() would send, and its CRLF
+        self._headers_buffer = []
+        self._drip(head + b"\r\n", body, answer)
+
+    def _drip(self, head: bytes, body: bytes, answer: Answer) -> None:
+        if answer.drip_body_only:
+            self.wfile.write(head)
+            head = b""
+        try:
+            for byte in head + body:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(answer.drip or 0)
+        except OSError:
+            self.close_connection = True  # the client gave up: that is the point
 
     def do_GET(self) -> None:
         self._serve()
