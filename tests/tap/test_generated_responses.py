@@ -1,0 +1,173 @@
+"""Every stream reads any response GetResponse's official OpenAPI allows (issue 13, item 7).
+
+For each of the tap's streams, hypothesis draws bodies of its request's documented 200 response
+(tests/tap/generated.py: values of the documented types with unusual content) and a real HTTP
+server on loopback answers them to a sync of that stream alone, through its whole record path.
+Every run must:
+
+- finish: nothing escapes the stream, and the run does not report the stream failed;
+- emit every item it read (a bad value costs that value, not its record), each record valid
+  against the stream's SCHEMA as an SDK target checks it, formats included;
+- report what it coerced: every value that went into `post_process` non-null and came out null is
+  counted in the end-of-run summary under its field, after one warning naming stream and field;
+  every record without a usable replication key is counted, and never moves the bookmark.
+
+Examples are derandomised and no example database is kept: every run of this module draws the
+same bodies, so a failure here fails the same way on every machine. The figures (responses drawn,
+values coerced, records without a usable replication key, per stream) are printed at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import typing as t
+from collections import Counter
+from functools import cache
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from singer_sdk.sinks.core import JSONSchemaValidator
+
+from tap_getresponse import windows
+from tests.tap.generated import (
+    STREAM_CLASSES,
+    LoopbackAPI,
+    StreamRun,
+    body_strategy,
+    nulled,
+    operation_id,
+    reported,
+    run_stream,
+)
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+#: Bodies drawn per stream and run of this module (35 streams).
+EXAMPLES = 100
+
+GENERATED = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    # No "explain" phase: it re-runs a failing example under a tracer, seconds per stream.
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[LoopbackAPI]:
+    server = LoopbackAPI()
+    yield server
+    server.close()
+
+
+#: Stream -> responses drawn, values coerced, records without a usable replication key.
+TALLY: dict[str, Counter[str]] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _print_tally(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None or not TALLY:
+        return
+    columns = ("responses", "coerced", "unkeyed")
+    with capture.global_and_fixture_disabled():
+        reporter.write_line("")
+        reporter.write_line(
+            f"{'stream':34} {'OpenAPI operation':38} "
+            + " ".join(f"{column:>9}" for column in columns)
+        )
+        for name in sorted(TALLY):
+            figures = " ".join(f"{TALLY[name][column]:>9}" for column in columns)
+            operation = operation_id(STREAM_CLASSES[name].path)
+            reporter.write_line(f"{name:34} {operation:38} {figures}")
+        totals = " ".join(f"{sum(c[column] for c in TALLY.values()):>9}" for column in columns)
+        reporter.write_line(f"{'total':34} {'':38} {totals}")
+
+
+@cache
+def validator_for(schema: str) -> JSONSchemaValidator:
+    """An SDK target's record validator, formats checked (built once per schema: 20 ms)."""
+    return JSONSchemaValidator(json.loads(schema), validate_formats=True)
+
+
+def coerced(run: StreamRun) -> Counter[str]:
+    """Field path -> values that went into post_process non-null and came out null."""
+    found: Counter[str] = Counter()
+    for before, after in run.rows:
+        if after is not None:
+            found.update(nulled(run.schema, before, after))
+    return found
+
+
+def usable(value: t.Any) -> bool:
+    """Whether a replication key value can place a record in time."""
+    if value is None:
+        return False
+    try:
+        windows.parse_moment(str(value))
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+def bookmarks(run: StreamRun) -> list[str]:
+    """Every `replication_key_value` in the run's last STATE for its stream."""
+    if not run.result.states:
+        return []
+    saved = run.result.state.get("bookmarks", {}).get(run.name, {})
+    entries = [saved, *saved.get("partitions", ())]
+    return [str(e["replication_key_value"]) for e in entries if "replication_key_value" in e]
+
+
+def check_run(run: StreamRun, started: dt.datetime) -> Counter[str]:
+    """The properties every generated run must have; returns its figures for the tally."""
+    assert run.error is None, f"{run.name}: {type(run.error).__name__}: {run.error}"
+    validator = validator_for(json.dumps(run.schema, sort_keys=True))
+    for record in run.records:
+        validator.validate(record)
+    kept = [after for _, after in run.rows if after is not None]
+    assert len(run.records) == len(kept), "a record that left post_process was not emitted"
+
+    report = reported(run)
+    for path, count in coerced(run).items():
+        assert report.values[path] >= count, f"{run.name}.{path}: {count} nulled, {report}"
+    for path in report.values:
+        where = f"stream '{run.name}', field '{path}'" if path else f"stream '{run.name}', item"
+        first = [line for line in run.warnings if line.startswith(where)]
+        assert len(first) == 1, f"one warning for {where}, got {first}"
+
+    key = run.replication_key
+    figures = Counter(coerced=sum(report.values.values()), unkeyed=sum(report.unkeyed.values()))
+    if key:
+        values = [record.get(key) for record in run.records]
+        assert report.unkeyed[key] == sum(not usable(value) for value in values)
+        allowed = {str(value) for value in values if usable(value)}
+        for saved in bookmarks(run):
+            # A record's own key, or the run's window end (a bookmark never passes the run's
+            # start, SyncRun.window_end): never a value from a record without a usable key.
+            moment = windows.parse_moment(saved)
+            assert saved in allowed or started - dt.timedelta(seconds=5) <= moment, saved
+        if not allowed:
+            assert not bookmarks(run), "a bookmark from records without a usable key"
+    return figures
+
+
+@pytest.mark.parametrize("name", sorted(STREAM_CLASSES))
+def test_stream_reads_every_documented_response(name, api):
+    tally = TALLY.setdefault(name, Counter())
+    started = dt.datetime.now(dt.UTC)
+
+    @GENERATED
+    @given(body=body_strategy(name))
+    def read(body: t.Any) -> None:
+        figures = check_run(run_stream(api, name, body), started)
+        tally.update(figures, responses=1)
+
+    read()
