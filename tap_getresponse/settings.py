@@ -20,9 +20,9 @@ from tap_getresponse.windows import parse_moment
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
-#: The longest lookback either setting takes (about ten years): anything longer reads the whole
-#: history anyway, and a bookmark less an unbounded lookback can fall before year 1.
-MAX_LOOKBACK_DAYS = 3660
+#: The longest lookback either setting takes (a century): longer than GetResponse's history, so
+#: it reads everything again, while a bookmark less an unbounded lookback could fall before year 1.
+MAX_LOOKBACK_DAYS = 36525
 MINUTES_PER_DAY = 1440
 
 TAP_SETTINGS = th.PropertiesList(
