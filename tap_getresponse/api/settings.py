@@ -158,7 +158,8 @@ CONNECTION_SETTINGS = th.PropertiesList(
         "request_timeout",
         th.IntegerType(minimum=1),
         default=DEFAULT_SETTINGS.request_timeout,
-        description="Seconds to wait for one response before retrying it.",
+        description="Seconds one answer may take in all (headers and body) before the request "
+        "counts as timed out and is retried.",
     ),
     th.Property(
         "max_parallel_requests",

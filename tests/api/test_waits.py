@@ -7,11 +7,15 @@ drips a byte at a time, a 429 asking for days, a port nobody listens on, a gzip 
 from __future__ import annotations
 
 import email.utils
+import json
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 import zlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -190,6 +194,42 @@ def test_a_host_that_answered_before_gets_the_whole_retry_budget() -> None:
     calls = client.governor.stats.calls
     assert isinstance(outcome_of(lambda: client.request("GET", "/contacts")), HostUnreachableError)
     assert client.governor.stats.calls > calls  # and the next request tries again
+
+
+def test_both_plugins_end_in_one_line_when_the_host_is_unreachable(tmp_path) -> None:
+    origin = closed_origin()
+    tap_config = {"api_url": f"{origin}/v3", "api_key": KEY, "start_date": "2024-01-01"}
+    target_config = {**tap_config, "campaign_id": "xyz", "rejects_file": str(tmp_path / "r")}
+    del target_config["start_date"]
+    records = [
+        {"type": "SCHEMA", "stream": "customers", "key_properties": ["email"],
+         "schema": {"type": "object", "properties": {"email": {"type": "string"}}}},
+        {"type": "RECORD", "stream": "customers", "record": {"email": "a@example.org"}},
+    ]  # fmt: skip
+    runs = {}
+    for plugin, config in (("tap", tap_config), ("target", target_config)):
+        path = tmp_path / f"{plugin}.json"
+        path.write_text(json.dumps(config))
+        command = [str(Path(sys.executable).parent / f"{plugin}-getresponse"), "--config", path]
+        runs[plugin] = subprocess.Popen(  # both at once: each takes the connect budget
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    lines = "\n".join(json.dumps(message) for message in records) + "\n"
+    outputs = {
+        name: run.communicate(lines, timeout=HANG_GUARD_SECONDS) for name, run in runs.items()
+    }
+    for name, (_stdout, stderr) in outputs.items():
+        assert runs[name].returncode == 1, stderr
+        assert "Traceback" not in stderr
+        assert KEY not in stderr
+        errors = [line for line in stderr.splitlines() if "| ERROR" in line]
+        assert sum(f"could not connect to {origin}" in line for line in errors) == 1, stderr
+    assert "Sync failed: GET /" in outputs["tap"][1]
+    assert "Load failed: GET /" in outputs["target"][1]
 
 
 def test_final_network_errors_are_api_errors_for_both_plugins() -> None:
