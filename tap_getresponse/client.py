@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 from functools import cached_property, partial
 from http import HTTPStatus
@@ -16,9 +17,12 @@ from tap_getresponse.meters import Progress
 from tap_getresponse.normalize import RecordNormaliser
 from tap_getresponse.run import StreamUnavailableError
 from tap_getresponse.schemas import load_schema
+from tap_getresponse.value_report import StrictValuesError, ValueReport
+
+#: Where records without a usable replication key sort: first (they never move a bookmark).
+NO_MOMENT = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 if t.TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Iterable, Iterator, Mapping
 
     from singer_sdk import Tap
@@ -41,7 +45,11 @@ class GetResponseStream(Stream):
       for the whole process, and re-reads where records slid while pages were read.
     - Type conformance: `normalize.RecordNormaliser` types every value and drops undeclared keys
       as the SDK would, so the SDK's recursive pass is off (`TYPE_CONFORMANCE_LEVEL`): it walked
-      every value of every record again, 5.5 s of an 18 s profile of 100,000 contacts.
+      every value of every record again, 5.5 s of an 18 s profile of 100,000 contacts. A value
+      that does not fit becomes null and goes to the stream's `ValueReport` (never a stop,
+      unless `strict_values`); the SDK's pass would have passed it on, invalid.
+    - State: a record without a usable replication key is emitted but leaves the bookmark alone
+      (`_increment_stream_state`); the SDK's state code raised a KeyError on it.
     - Writer: `writer.BlockWriter` (the tap's `message_writer_class`) writes msgspec lines in
       64 KB blocks; the SDK's flushed stdout after every record (3.0 s) and encoded with
       simplejson (2.0 s). With the normaliser: 28,013 records/s against 11,762 from memory.
@@ -98,9 +106,37 @@ class GetResponseStream(Stream):
         return self.settings.lookback
 
     @cached_property
+    def value_report(self) -> ValueReport:
+        """This stream's values that did not fit its schema (warned, counted, or a stop)."""
+        return ValueReport(self.name, self.logger, strict=self.settings.strict_values)
+
+    @cached_property
     def normaliser(self) -> RecordNormaliser:
         """Schema-driven type conversions, compiled once per stream."""
-        return RecordNormaliser(self.schema, stream_name=self.name, logger=self.logger)
+        return RecordNormaliser(
+            self.schema, stream_name=self.name, logger=self.logger, report=self.value_report
+        )
+
+    @cached_property
+    def _replication_key_has_format(self) -> bool:
+        """Whether the normaliser already makes the replication key a timestamp or null."""
+        declared = self.schema["properties"].get(self.replication_key or "", {})
+        return declared.get("format") in {"date", "date-time"}
+
+    def replication_moment(self, record: Mapping[str, t.Any]) -> dt.datetime | None:
+        """The record's replication key as a moment; None when missing, null or unparsable."""
+        value = record.get(self.replication_key) if self.replication_key else None
+        if value is None:
+            return None
+        try:
+            return windows.parse_moment(str(value))
+        except (ValueError, OverflowError):
+            return None
+
+    def replication_order(self, record: object) -> dt.datetime:
+        """Sort key of raw records by replication key; records without a usable one first."""
+        moment = self.replication_moment(record) if isinstance(record, dict) else None
+        return NO_MOMENT if moment is None else moment
 
     @override
     def get_record_counter(
@@ -126,6 +162,33 @@ class GetResponseStream(Stream):
         # A sorted window starts before the saved bookmark (the lookback), so its first records
         # are below it; order within the run is guaranteed by api.collections instead.
         return not (self.is_sorted and self.state_partitioning_keys is None)
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None
+    ) -> None:
+        # The one place the SDK reads a record's replication key for state, and the only hook
+        # that gets the record: its state code does `latest_record[replication_key]` (a KeyError
+        # when GetResponse leaves the key out) and would store a value that is no timestamp. A
+        # record without a usable key was emitted but says nothing about how far the read got,
+        # so it leaves the bookmark (stream or partition) where it was, and is counted.
+        key = self.replication_key
+        if key:
+            value = latest_record.get(key)
+            usable = value is not None and (
+                self._replication_key_has_format or self.replication_moment(latest_record)
+            )
+            if not usable:
+                self.value_report.unkeyed(key)
+                return
+        super()._increment_stream_state(latest_record, context=context)
+
+    @override
+    def log_sync_costs(self) -> None:
+        # The SDK calls this once per stream at the end of the run: the values summary goes here.
+        super().log_sync_costs()
+        if "value_report" in vars(self):  # a stream that never read made no report
+            self.value_report.log_summary()
 
     @override
     def get_replication_key_signpost(self, context: Context | None = None) -> dt.datetime | None:
@@ -247,12 +310,17 @@ class GetResponseStream(Stream):
         row: dict[str, t.Any],
         context: Context | None = None,
     ) -> dict[str, t.Any] | None:
-        for key in self.context_keys:
-            if context is not None and key in context:
-                row[key] = context[key]
-        record = self.normaliser.normalise(row)
-        if self._client_floor is not None and self.replication_key:
-            value = record.get(self.replication_key)
-            if value and windows.parse_moment(value) < self._client_floor:
+        if type(row) is dict:
+            for key in self.context_keys:
+                if context is not None and key in context:
+                    row[key] = context[key]
+        try:
+            record = self.normaliser.normalise(row)
+        except StrictValuesError as error:
+            primary_key = {key: row.get(key) for key in self.primary_keys if type(row) is dict}
+            raise error.with_record(primary_key) from None
+        if record is not None and self._client_floor is not None:
+            moment = self.replication_moment(record)
+            if moment is not None and moment < self._client_floor:
                 return None
         return record

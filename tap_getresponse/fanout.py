@@ -23,7 +23,6 @@ from http import HTTPStatus
 
 from typing_extensions import override
 
-from tap_getresponse import windows
 from tap_getresponse.api.collections import ordered_map
 from tap_getresponse.client import GetResponseStream
 from tap_getresponse.meters import Progress
@@ -35,6 +34,7 @@ if t.TYPE_CHECKING:
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
+    from tap_getresponse import windows
     from tap_getresponse.run import ParentCollection, SyncRun
 
 K = t.TypeVar("K")
@@ -82,7 +82,8 @@ class FanOutStream(GetResponseStream):
     def rows(self, items: Records, parent_id: str) -> Records:
         """Records from one parent's raw items (flattening streams override); parent id injected."""
         for item in items:
-            item[self.parent_key] = parent_id
+            if type(item) is dict:  # anything else is skipped and reported by post_process
+                item[self.parent_key] = parent_id
         return items
 
     def fetch_parent(self, parent_id: str, saved: Mapping[str, t.Any]) -> Records:
@@ -102,8 +103,7 @@ class FanOutStream(GetResponseStream):
             return []
         records = self.rows(items, parent_id)
         if self.is_sorted and self.replication_key:
-            key = self.replication_key
-            records.sort(key=lambda record: windows.parse_moment(str(record[key])))
+            records.sort(key=self.replication_order)
         return records
 
     @property

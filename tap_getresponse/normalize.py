@@ -1,25 +1,29 @@
-"""RecordNormaliser: schema-driven fixes for GetResponse's wire types (booleans, counters, dates).
+"""RecordNormaliser: every value of a record converted to the type its schema declares, or null.
 
 GetResponse sends booleans as `"true"`/`"false"` strings, many counters as numeric strings,
 timestamps with a colon-less offset (`+0000`) or none at all (GMT), and newsletter `flags` as a
 comma-joined string in lists (OpenAPI schemas `StringBooleanEnum`, `MessageFlagsString`,
-`LpsListItem.createdAt`). Each stream compiles its Singer schema once into a plan of the few paths
-that need converting; `normalise` then touches only those paths.
+`LpsListItem.createdAt`). Each stream compiles its Singer schema once into a plan of the paths to
+convert and the fields whose type to check; `normalise` then touches only those.
 
 Conversions, by the type the schema declares:
 
 - boolean: `true`/`false`, `1`/`0`, `yes`/`no` (any case, as strings) and the numbers 1/0;
 - integer: integer strings, and integral floats or float strings (`"12.0"`);
 - number: numeric strings (integers stay `int`);
+- string: numbers and booleans become their JSON text;
 - string with format date-time: RFC 3339 with seconds and a `+hh:mm` offset (`Z` becomes
   `+00:00`, `+0000` becomes `+00:00`, a missing offset means GMT as `LpsListItem` documents,
   a date alone means midnight GMT);
 - string with format date: `YYYY-MM-DD`, checked and kept;
+- string with an `enum`: one of its values;
 - array of strings: a comma-joined string becomes a list.
 
-An empty string in a boolean, numeric or date field becomes None (GetResponse's way of saying
-"unset"). Any other value that does not convert raises `NormalisationError` naming the stream and
-the field path. Values already of the right type and other types pass unchanged.
+Any other value becomes null and goes to the stream's `ValueReport` (value_report.py): strings
+that are not numbers, dates or booleans (the empty string included), objects where a scalar or
+an array is declared, scalars where an object or an array is, values outside an enum. A record
+that is not an object at all is skipped the same way. Nothing here ends a run, unless the report
+is strict (`strict_values`). Values already of the right type and untyped fields pass unchanged.
 
 Keys an object's schema does not declare are dropped, with one warning per path, as the SDK's own
 type conformance does; the streams switch that conformance off (it walks every value of every
@@ -30,20 +34,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
 from typing import TYPE_CHECKING, Any
+
+from tap_getresponse.value_report import SKIPPED, ValueReport
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
     Convert = Callable[[object], object]
+    Fix = Callable[[dict[str, Any], tuple[str, ...]], None]
+    Plan = tuple[tuple[str, Convert], ...]
+    Checks = tuple[tuple[tuple[str, ...], frozenset[type], Fix], ...]
 
-__all__ = [
-    "NormalisationError",
-    "RecordNormaliser",
-    "interval_start",
-    "normalise_datetime",
-]
+__all__ = ["RecordNormaliser", "interval_start", "normalise_datetime"]
 
 _TRUE = frozenset({"true", "1", "yes"})
 _FALSE = frozenset({"false", "0", "no"})
@@ -55,21 +60,8 @@ _DATETIME = re.compile(
     r"(?:[Tt ](?P<hm>\d{2}:\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d+))?)?"
     r"\s*(?P<offset>[zZ]|[+-]\d{2}(?::?\d{2})?)?)?",
 )
-
-
-class NormalisationError(ValueError):
-    """A value that its schema type cannot hold (names the stream and the field path)."""
-
-    def __init__(self, stream: str, path: str, expected: str, value: object) -> None:
-        """Describe the bad value without dumping long payloads."""
-        where = f"stream '{stream}', field '{path}'" if stream else f"field '{path}'"
-        shown = repr(value)
-        if len(shown) > 60:  # noqa: PLR2004 - enough to recognise the value
-            shown = shown[:57] + "..."
-        super().__init__(f"{where}: expected {expected}, got {shown}")
-        self.stream = stream
-        self.path = path
-        self.value = value
+#: Declared types checked by the value's Python type alone (None always passes).
+_PLAIN_TYPES: dict[str, type] = {"string": str, "object": dict, "array": list}
 
 
 def normalise_datetime(value: str) -> str:
@@ -101,7 +93,7 @@ def interval_start(time_interval: str) -> str:
 
 
 class RecordNormaliser:
-    """Converts one stream's records to the types its Singer schema declares."""
+    """Converts one stream's records to the types its Singer schema declares, or to null."""
 
     def __init__(
         self,
@@ -109,31 +101,27 @@ class RecordNormaliser:
         *,
         stream_name: str = "",
         logger: logging.Logger | None = None,
+        report: ValueReport | None = None,
     ) -> None:
-        """Compile `schema` into the list of paths to convert (done once per stream)."""
+        """Compile `schema` into the paths to convert and check (done once per stream)."""
         self.stream_name = stream_name
         self.logger = logger or logging.getLogger(__name__)
+        #: Where values that do not fit go (counted, warned about, or a stop when strict).
+        self.report = report or ValueReport(stream_name, self.logger)
         #: path -> conversion kind, for logs and tests (`a.b[].c`: `[]` steps into arrays).
         self.conversions: dict[str, str] = {}
         #: Undeclared keys already warned about (one warning per path and run).
         self.dropped: set[str] = set()
         self._convert = self._compile_object(schema, "")
 
-    def normalise(self, record: dict[str, Any]) -> dict[str, Any]:
-        """Convert `record` in place and return it."""
+    def normalise(self, record: object) -> dict[str, Any] | None:
+        """Convert `record` in place and return it; None (reported) when it is not an object."""
+        if type(record) is not dict:
+            self.report.bad("", "object", record, action=SKIPPED)
+            return None
         if self._convert is not None:
             self._convert(record)
         return record
-
-    def _compile_properties(
-        self, schema: Mapping[str, Any], prefix: str
-    ) -> tuple[tuple[str, Convert], ...]:
-        plan = []
-        for key, child in (schema.get("properties") or {}).items():
-            convert = self._compile(child, f"{prefix}.{key}" if prefix else key)
-            if convert is not None:
-                plan.append((key, convert))
-        return tuple(plan)
 
     def _drop_undeclared(self, value: dict[str, Any], declared: frozenset[str], path: str) -> None:
         """Remove keys the schema does not declare; warn once per path."""
@@ -154,6 +142,8 @@ class RecordNormaliser:
         schema = _single_branch(schema)
         kinds = _kinds(schema)
         fmt = schema.get("format")
+        if "enum" in schema:
+            return self._leaf(path, "enum", _enum(schema["enum"]))
         if kinds == {"object"}:
             return self._compile_object(schema, path)
         if kinds == {"array"}:
@@ -168,55 +158,99 @@ class RecordNormaliser:
             return self._leaf(path, "date-time", _to_datetime)
         if kinds == {"string"} and fmt == "date":
             return self._leaf(path, "date", _to_date)
+        if kinds == {"string"}:
+            return self._leaf(path, "string", _to_string, record=False)
         return None
 
-    def _compile_object(self, schema: Mapping[str, Any], path: str) -> Convert | None:
-        plan = self._compile_properties(schema, path)
+    def _compile_properties(self, schema: Mapping[str, Any], path: str) -> tuple[Plan, Checks]:
+        """Fields to convert one by one, and plain fields to check in bulk, by kind."""
+        plan: list[tuple[str, Convert]] = []
+        plain: dict[str, list[str]] = {}
+        for key, child in (schema.get("properties") or {}).items():
+            kind = _plain_kind(child)
+            if kind is not None:
+                plain.setdefault(kind, []).append(key)
+            elif (convert := self._compile(child, f"{path}.{key}" if path else key)) is not None:
+                plan.append((key, convert))
+        checks = tuple(
+            (tuple(keys), frozenset({_PLAIN_TYPES[kind], type(None)}), self._fix_plain(kind, path))
+            for kind, keys in plain.items()
+        )
+        return tuple(plan), checks
+
+    def _compile_object(self, schema: Mapping[str, Any], path: str) -> Convert:
+        plan, checks = self._compile_properties(schema, path)
         closed = "properties" in schema and not schema.get("additionalProperties")
         declared = frozenset(schema.get("properties") or ())
-        if not plan and not closed:
-            return None
+        report = self.report
 
         def convert_object(value: object) -> object:
-            if type(value) is dict:
-                if closed and not declared.issuperset(value):
-                    self._drop_undeclared(value, declared, path)
-                for key, convert in plan:
-                    child = value.get(key)
-                    if child is not None:
-                        value[key] = convert(child)
+            if type(value) is not dict:
+                report.bad(path, "object", value)
+                return None
+            if closed and not declared.issuperset(value):
+                self._drop_undeclared(value, declared, path)
+            for key, convert in plan:
+                child = value.get(key)
+                if child is not None:
+                    value[key] = convert(child)
+            for keys, allowed, fix in checks:
+                # One C-level pass over the fields' types; only a misfit pays for more.
+                if not allowed.issuperset(map(type, map(value.get, keys))):
+                    fix(value, keys)
             return value
 
         return convert_object
 
-    def _compile_array(self, schema: Mapping[str, Any], path: str) -> Convert | None:
+    def _fix_plain(self, kind: str, path: str) -> Fix:
+        """Convert (strings) or null the fields of one plain kind whose values do not fit."""
+        wanted = _PLAIN_TYPES[kind]
+        report = self.report
+
+        def fix(value: dict[str, Any], keys: tuple[str, ...]) -> None:
+            for key in keys:
+                child = value.get(key)
+                if child is None or type(child) is wanted:
+                    continue
+                converted = _number_or_boolean_text(child) if kind == "string" else None
+                value[key] = converted
+                if converted is None:
+                    report.bad(f"{path}.{key}" if path else key, kind, child)
+
+        return fix
+
+    def _compile_array(self, schema: Mapping[str, Any], path: str) -> Convert:
         items = schema.get("items")
         items = _single_branch(items) if isinstance(items, dict) else {}
         item_convert = self._compile(items, f"{path}[]")
-        splits = _kinds(items) == {"string"} and "format" not in items
-        if item_convert is None and not splits:
-            return None
+        splits = _kinds(items) == {"string"} and "format" not in items and "enum" not in items
         if splits:
             self.conversions[path] = "comma-list"
+        report = self.report
 
         def convert_array(value: object) -> object:
-            if splits and isinstance(value, str):
+            if type(value) is not list:
+                if not (splits and isinstance(value, str)):
+                    report.bad(path, "array", value)
+                    return None
                 value = [part.strip() for part in value.split(",") if part.strip()]
-            if item_convert is not None and type(value) is list:
+            if item_convert is not None:
                 value = [None if item is None else item_convert(item) for item in value]
             return value
 
         return convert_array
 
-    def _leaf(self, path: str, kind: str, convert: Convert) -> Convert:
-        self.conversions[path] = kind
-        stream = self.stream_name
+    def _leaf(self, path: str, kind: str, convert: Convert, *, record: bool = True) -> Convert:
+        if record:
+            self.conversions[path] = kind
+        report = self.report
 
         def convert_leaf(value: object) -> object:
             try:
                 return convert(value)
-            except (TypeError, ValueError):
-                raise NormalisationError(stream, path, kind, value) from None
+            except (TypeError, ValueError, OverflowError):
+                report.bad(path, kind, value)
+                return None
 
         return convert_leaf
 
@@ -240,7 +274,51 @@ def _kinds(schema: Mapping[str, Any]) -> set[str]:
     return kinds if kinds == {"null"} else kinds - {"null"}
 
 
-def _to_boolean(value: object) -> bool | None:
+def _plain_kind(schema: Mapping[str, Any]) -> str | None:
+    """`string`, `object` or `array` for a field checked by its type alone, else None.
+
+    Plain: a string without format or enum, an object without properties, an array without
+    items. These are most fields, so objects check them in bulk (`convert_object`).
+    """
+    schema = _single_branch(schema)
+    kinds = _kinds(schema)
+    if len(kinds) != 1 or "enum" in schema:
+        return None
+    (kind,) = kinds
+    extra = {"string": "format", "object": "properties", "array": "items"}.get(kind)
+    return kind if extra is not None and extra not in schema else None
+
+
+def _enum(allowed: list[Any]) -> Convert:
+    values = frozenset(value for value in allowed if value is not None)
+
+    def check(value: object) -> object:
+        if value not in values:
+            raise ValueError(value)
+        return value
+
+    return check
+
+
+def _number_or_boolean_text(value: object) -> str | None:
+    """A number's or boolean's JSON text (`5`, `1.5`, `true`); None for anything else."""
+    if value is True or value is False:
+        return "true" if value else "false"
+    if type(value) is int or type(value) is float:
+        return repr(value)
+    return None
+
+
+def _to_string(value: object) -> str:
+    if type(value) is str:
+        return value
+    text = _number_or_boolean_text(value)
+    if text is None:
+        raise TypeError(value)
+    return text
+
+
+def _to_boolean(value: object) -> bool:
     if value is True or value is False:
         return value
     if isinstance(value, str):
@@ -249,22 +327,18 @@ def _to_boolean(value: object) -> bool | None:
             return True
         if text in _FALSE:
             return False
-        if not text:
-            return None
     elif type(value) is int and value in {0, 1}:
         return value == 1
     raise ValueError(value)
 
 
-def _to_integer(value: object) -> int | None:
+def _to_integer(value: object) -> int:
     if type(value) is int:
         return value
     if isinstance(value, str):
         text = value.strip()
         if _INTEGER.fullmatch(text):
             return int(text)
-        if not text:
-            return None
         if _DECIMAL.fullmatch(text):
             value = float(text)
     if type(value) is float and value.is_integer():
@@ -272,34 +346,28 @@ def _to_integer(value: object) -> int | None:
     raise ValueError(value)
 
 
-def _to_number(value: object) -> float | int | None:
+def _to_number(value: object) -> float | int:
     if type(value) is int or type(value) is float:
         return value
     if isinstance(value, str):
         text = value.strip()
         if _INTEGER.fullmatch(text):
             return int(text)
-        if _DECIMAL.fullmatch(text):
-            return float(text)
-        if not text:
-            return None
+        if _DECIMAL.fullmatch(text) and math.isfinite(number := float(text)):
+            return number
     raise ValueError(value)
 
 
-def _to_datetime(value: object) -> str | None:
+def _to_datetime(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(value)
-    if not value.strip():
-        return None
     return normalise_datetime(value)
 
 
-def _to_date(value: object) -> str | None:
+def _to_date(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(value)
     text = value.strip()
-    if not text:
-        return None
     if _DATE.fullmatch(text) is None:
         raise ValueError(value)
     dt.date.fromisoformat(text)

@@ -24,6 +24,7 @@ from tap_getresponse.interrupt import exit_code, exit_now, stop_run
 from tap_getresponse.run import SyncRun
 from tap_getresponse.settings import TAP_SETTINGS
 from tap_getresponse.streams import STREAMS
+from tap_getresponse.value_report import StrictValuesError
 from tap_getresponse.writer import BlockWriter
 
 if t.TYPE_CHECKING:
@@ -111,6 +112,9 @@ class TapGetResponse(Tap):
         except GetResponseAPIError as error:
             # The message is GetResponse's own, with the request and code; credentials redacted.
             cls.logger.error("Sync failed: %s", error)  # noqa: TRY400 - the traceback adds nothing
+            sys.exit(1)
+        except StrictValuesError as error:  # the first value that did not fit (value_report.py)
+            cls.logger.error("Sync stopped: %s", error)  # noqa: TRY400 - the line says it all
             sys.exit(1)
         except KeyboardInterrupt:  # Ctrl-C before the tap installed its handler: nothing read
             cls.logger.warning("Stopped by SIGINT before the sync started")

@@ -41,7 +41,11 @@ class ContactsStream(GetResponseStream):
         # Details are fetched a page of contacts at a time, before any of them is emitted, so the
         # bookmark never passes a contact whose details were not emitted (README, fan-out).
         if page.items and any(s.selected or s.has_selected_descendents for s in self.child_streams):
-            self._child_batch = [str(item["contactId"]) for item in page.items]
+            self._child_batch = [
+                str(item["contactId"])
+                for item in page.items
+                if type(item) is dict and item.get("contactId") is not None
+            ]
 
     @override
     def generate_child_contexts(
@@ -93,11 +97,20 @@ class ContactActivitiesStream(BatchedFanOutStream):
     @override
     def rows(self, items: list[dict[str, t.Any]], parent_id: str) -> list[dict[str, t.Any]]:
         for item in items:
+            if type(item) is not dict:
+                continue  # skipped and reported by post_process
             # The item has no id; these lift the parts that tell two activities apart
-            # (schema `ContactActivity`: `resource`, `clickTrack`).
-            item["resourceId"] = str((item.get("resource") or {}).get("resourceId") or "")
-            item["clickTrackId"] = str((item.get("clickTrack") or {}).get("id") or "")
+            # (schema `ContactActivity`: `resource`, `clickTrack`). Parts of the wrong shape are
+            # the normaliser's to report.
+            item["resourceId"] = _lifted(item.get("resource"), "resourceId")
+            item["clickTrackId"] = _lifted(item.get("clickTrack"), "id")
         return super().rows(items, parent_id)
+
+
+def _lifted(part: object, key: str) -> str:
+    """`part[key]` as text; "" when missing, or when the part or the id is of the wrong shape."""
+    value = part.get(key) if type(part) is dict else None
+    return str(value) if type(value) in {str, int} else ""
 
 
 class CustomFieldsStream(GetResponseStream):

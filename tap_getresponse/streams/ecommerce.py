@@ -9,6 +9,8 @@ from typing_extensions import override
 from tap_getresponse.client import GetResponseStream
 
 if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from singer_sdk.helpers.types import Context
 
 
@@ -21,8 +23,12 @@ class ShopsStream(GetResponseStream):
     sort_field = "createdOn"
 
     @override
-    def get_child_context(self, record: dict[str, t.Any], context: Context | None) -> Context:
-        return {"shopId": record["shopId"]}
+    def generate_child_contexts(
+        self, record: dict[str, t.Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        # A shop without an id (a value the normaliser nulled) has no path to its children.
+        if record.get("shopId") is not None:
+            yield {"shopId": record["shopId"]}
 
 
 class ShopChildStream(GetResponseStream):

@@ -5,6 +5,10 @@ The statistics endpoints (OpenAPI `getCampaignStatistics*`) answer one campaign 
 id, date, origin or reason. Each stream turns them into rows with explicit keys. Per-origin
 `summary` totals are left out: they are the sum of the other rows and would be counted twice by
 anyone summing `count`.
+
+The spec documents these shapes but a response may hold anything at any level: a part of the
+wrong shape (a boolean where the counts per origin belong...) is skipped and reported to the
+stream's `ValueReport` under a field named for the level (`<date>.<kind>`), like any bad value.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from tap_getresponse.client import GetResponseStream
 from tap_getresponse.fanout import BatchedFanOutStream, FanOutStream
 from tap_getresponse.run import ParentCollection
 from tap_getresponse.streams.statistics import DailyStatisticsStream
+from tap_getresponse.value_report import SKIPPED
 
 CAMPAIGNS = ParentCollection("/campaigns", "campaignId")
 SUMMARY = "summary"
@@ -28,14 +33,14 @@ ORIGIN_ALIASES = {"website_buider_elegant": "website_builder_elegant"}
 Row = dict[str, t.Any]
 
 
-def origin_counts(counts: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
+def origin_counts(counts: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """Counts per origin without the `summary` total and without the misspelled duplicate."""
     out: dict[str, t.Any] = {}
-    for origin, count in (counts or {}).items():
+    for origin, count in counts.items():
         if origin == SUMMARY:
             continue
         name = ORIGIN_ALIASES.get(origin, origin)
-        if name != origin and name in (counts or {}):
+        if name != origin and name in counts:
             continue
         out[name] = count
     return out
@@ -64,12 +69,29 @@ class CampaignStatistics(FanOutStream):
     @override
     def rows(self, items: list[Row], parent_id: str) -> list[Row]:
         return [
-            row for item in items if isinstance(item, dict) for row in self.flatten(item, parent_id)
+            row
+            for item in items
+            if item is not None and (found := self.part(item, "", parent_id)) is not None
+            for row in self.flatten(found, parent_id)
         ]
 
-    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
+    def flatten(self, item: t.Mapping[str, t.Any], campaign_id: str) -> list[Row]:
         """Rows from one element of the response array."""
         return [{**item, "campaignId": campaign_id}]
+
+    def part(self, value: object, level: str, campaign_id: str) -> t.Mapping[str, t.Any] | None:
+        """`value` when it is an object, empty for null; None (reported) for anything else."""
+        if isinstance(value, dict):
+            return value
+        if value is None:
+            return {}
+        record = {"campaignId": campaign_id}
+        self.value_report.bad(level, "object", value, record=record, action=SKIPPED)
+        return None
+
+    def parts(self, value: object, level: str, campaign_id: str) -> t.Mapping[str, t.Any]:
+        """`part`, with nothing in it for a part that was skipped (for nested loops)."""
+        return self.part(value, level, campaign_id) or {}
 
 
 class CampaignStatisticsStream(CampaignStatistics, BatchedFanOutStream):
@@ -100,12 +122,14 @@ class CampaignSubscriptionStatisticsStream(DailyCampaignStatisticsStream):
     replication_key = "date"
 
     @override
-    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
+    def flatten(self, item: t.Mapping[str, t.Any], campaign_id: str) -> list[Row]:
         return [
             {"campaignId": campaign, "date": date, "origin": origin, "count": count}
             for date, campaigns in item.items()
-            for campaign, origins in (campaigns or {}).items()
-            for origin, count in origin_counts(origins).items()
+            for campaign, origins in self.parts(campaigns, "<date>", campaign_id).items()
+            for origin, count in origin_counts(
+                self.parts(origins, "<date>.<campaignId>", campaign_id)
+            ).items()
         ]
 
 
@@ -118,11 +142,11 @@ class CampaignRemovalStatisticsStream(DailyCampaignStatisticsStream):
     replication_key = "date"
 
     @override
-    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
+    def flatten(self, item: t.Mapping[str, t.Any], campaign_id: str) -> list[Row]:
         return [
             {"campaignId": campaign_id, "date": date, "reason": reason, "count": count}
             for date, reasons in item.items()
-            for reason, count in (reasons or {}).items()
+            for reason, count in self.parts(reasons, "<date>", campaign_id).items()
             if reason != SUMMARY
         ]
 
@@ -136,12 +160,14 @@ class CampaignBalanceStatisticsStream(DailyCampaignStatisticsStream):
     replication_key = "date"
 
     @override
-    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
+    def flatten(self, item: t.Mapping[str, t.Any], campaign_id: str) -> list[Row]:
         return [
             {"campaignId": campaign_id, "date": date, "kind": kind, "name": name, "count": count}
             for date, kinds in item.items()
-            for kind, counts in (kinds or {}).items()
-            for name, count in origin_counts(counts).items()
+            for kind, counts in self.parts(kinds, "<date>", campaign_id).items()
+            for name, count in origin_counts(
+                self.parts(counts, "<date>.<kind>", campaign_id)
+            ).items()
         ]
 
 
@@ -153,20 +179,24 @@ class CampaignLocationStatisticsStream(CampaignStatisticsStream):
     primary_keys = ("campaignId", "location")
 
     @override
-    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
-        return [
-            {
-                "campaignId": campaign_id,
-                "location": location,
-                "amount": (values or {}).get("amount"),
-                # The schema names it continentalCode, the example continentCode (OpenAPI
-                # `getCampaignStatisticsLocations`).
-                "continentCode": (values or {}).get("continentCode")
-                or (values or {}).get("continentalCode"),
-                "countryCode": (values or {}).get("countryCode"),
-            }
-            for location, values in item.items()
-        ]
+    def flatten(self, item: t.Mapping[str, t.Any], campaign_id: str) -> list[Row]:
+        rows = []
+        for location, values in item.items():
+            found = self.part(values, "<location>", campaign_id)
+            if found is None:
+                continue
+            rows.append(
+                {
+                    "campaignId": campaign_id,
+                    "location": location,
+                    "amount": found.get("amount"),
+                    # The schema names it continentalCode, the example continentCode (OpenAPI
+                    # `getCampaignStatisticsLocations`).
+                    "continentCode": found.get("continentCode") or found.get("continentalCode"),
+                    "countryCode": found.get("countryCode"),
+                }
+            )
+        return rows
 
 
 class CampaignOriginStatisticsStream(CampaignStatisticsStream):
@@ -177,11 +207,13 @@ class CampaignOriginStatisticsStream(CampaignStatisticsStream):
     primary_keys = ("campaignId", "origin")
 
     @override
-    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
+    def flatten(self, item: t.Mapping[str, t.Any], campaign_id: str) -> list[Row]:
         return [
             {"campaignId": campaign, "origin": origin, "count": count}
             for campaign, origins in item.items()
-            for origin, count in origin_counts(origins).items()
+            for origin, count in origin_counts(
+                self.parts(origins, "<campaignId>", campaign_id)
+            ).items()
         ]
 
 
@@ -193,5 +225,9 @@ class CampaignSummaryStatisticsStream(CampaignStatisticsStream):
     primary_keys = ("campaignId",)
 
     @override
-    def flatten(self, item: Row, campaign_id: str) -> list[Row]:
-        return [{**(totals or {}), "campaignId": campaign} for campaign, totals in item.items()]
+    def flatten(self, item: t.Mapping[str, t.Any], campaign_id: str) -> list[Row]:
+        return [
+            {**found, "campaignId": campaign}
+            for campaign, totals in item.items()
+            if (found := self.part(totals, "<campaignId>", campaign_id)) is not None
+        ]

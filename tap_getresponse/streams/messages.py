@@ -93,8 +93,18 @@ class MessageStatisticsStream(DailyStatisticsStream):
     @override
     def rows(self, items: list[dict[str, t.Any]], parent_id: str) -> list[dict[str, t.Any]]:
         for item in items:
-            if item.get("timeInterval"):
+            if type(item) is not dict or not item.get("timeInterval"):
+                continue  # no intervalStart: emitted, but it cannot move the bookmark
+            try:
                 item["intervalStart"] = interval_start(str(item["timeInterval"]))
+            except ValueError:
+                self.value_report.bad(
+                    "timeInterval",
+                    "an interval starting with a timestamp",
+                    item["timeInterval"],
+                    record={self.parent_key: parent_id},
+                )
+                item["timeInterval"] = None
         return super().rows(items, parent_id)
 
 
@@ -158,5 +168,7 @@ class NewsletterActivitiesStream(BatchedFanOutStream):
     @override
     def rows(self, items: list[dict[str, t.Any]], parent_id: str) -> list[dict[str, t.Any]]:
         for item in items:
-            item["contactId"] = (item.get("contact") or {}).get("contactId")
+            if type(item) is dict:  # a contact of the wrong shape is the normaliser's to report
+                contact = item.get("contact")
+                item["contactId"] = contact.get("contactId") if type(contact) is dict else None
         return super().rows(items, parent_id)

@@ -1,20 +1,19 @@
-"""RecordNormaliser: every conversion, every error, and agreement with the stream schemas."""
+"""RecordNormaliser: every conversion, every value that does not fit, and the stream schemas."""
 
 from __future__ import annotations
 
 import copy
+import logging
 
 import jsonschema
 import pendulum
 import pytest
 
-from tap_getresponse.normalize import (
-    NormalisationError,
-    RecordNormaliser,
-    interval_start,
-    normalise_datetime,
-)
+from tap_getresponse.normalize import RecordNormaliser, interval_start, normalise_datetime
 from tap_getresponse.schemas import load_schema, schema_names
+from tap_getresponse.value_report import StrictValuesError, ValueReport
+
+LOGGER = logging.getLogger("tests.normalize")
 
 NULLABLE = {
     "boolean": {"type": ["boolean", "null"]},
@@ -26,9 +25,11 @@ NULLABLE = {
 }
 
 
-def one_field(kind):
+def one_field(kind, *, strict=False):
     return RecordNormaliser(
-        {"type": "object", "properties": {"f": NULLABLE[kind]}}, stream_name="things"
+        {"type": "object", "properties": {"f": NULLABLE[kind]}},
+        stream_name="things",
+        report=ValueReport("things", LOGGER, strict=strict),
     )
 
 
@@ -51,7 +52,6 @@ def convert(kind, value):
         (False, False),
         (1, True),
         (0, False),
-        ("", None),
     ],
     ids=repr,
 )
@@ -70,7 +70,6 @@ def test_boolean(raw, expected):
         (12.0, 12),
         (5, 5),
         ("1e3", 1000),
-        ("", None),
     ],
     ids=repr,
 )
@@ -90,7 +89,6 @@ def test_integer(raw, expected):
         ("1e3", 1000.0),
         (1.5, 1.5),
         (7, 7),
-        ("", None),
     ],
     ids=repr,
 )
@@ -120,7 +118,6 @@ def test_number_keeps_integer_strings_integral():
         ("2023-03-14 14:42:57", "2023-03-14T14:42:57+00:00"),
         ("2023-03-14T14:42", "2023-03-14T14:42:00+00:00"),
         ("2023-03-14", "2023-03-14T00:00:00+00:00"),
-        ("", None),
     ],
     ids=repr,
 )
@@ -146,7 +143,6 @@ def test_datetime_is_the_instant_pendulum_reads(raw):
 
 def test_date_stays_date_only():
     assert convert("date", "2014-12-15") == "2014-12-15"
-    assert convert("date", "") is None
 
 
 @pytest.mark.parametrize(
@@ -168,6 +164,11 @@ def test_comma_string_becomes_list(raw, expected):
 @pytest.mark.parametrize(
     ("kind", "raw"),
     [
+        ("boolean", ""),
+        ("integer", ""),
+        ("number", " "),
+        ("date-time", ""),
+        ("date", ""),
         ("boolean", "maybe"),
         ("boolean", 2),
         ("boolean", 1.0),
@@ -183,7 +184,9 @@ def test_comma_string_becomes_list(raw, expected):
         ("number", "nan"),
         ("number", "inf"),
         ("number", "1,5"),
+        ("number", "1e999"),
         ("number", False),
+        ("number", {"value": 1}),
         ("date-time", "yesterday"),
         ("date-time", "2017-13-01T00:00:00+0000"),
         ("date-time", "2017-12-19T25:00:00+0000"),
@@ -193,30 +196,135 @@ def test_comma_string_becomes_list(raw, expected):
         ("date", "2014-02-30"),
         ("date", "2014-12-15T00:00:00+0000"),
         ("date", 20141215),
+        ("date-time", ["2017-12-19T13:11:48+0000"]),
+        ("flags", 7),
+        ("flags", {"clicktrack": True}),
     ],
     ids=repr,
 )
-def test_bad_values_raise_naming_stream_and_field(kind, raw):
-    with pytest.raises(NormalisationError, match=r"stream 'things', field 'f': expected ") as err:
-        convert(kind, raw)
-    assert isinstance(err.value, ValueError)
-    assert (err.value.stream, err.value.path, err.value.value) == ("things", "f", raw)
+def test_a_value_that_does_not_fit_becomes_null_and_is_reported(kind, raw, caplog):
+    normaliser = one_field(kind)
+    with caplog.at_level(logging.WARNING):
+        assert normaliser.normalise({"f": raw}) == {"f": None}
+    assert normaliser.report.counts == {"f": 1}
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert warning.startswith(f"stream 'things', field 'f': expected {_expected(kind)}, got ")
 
 
-def test_error_names_nested_array_path():
+def _expected(kind):
+    return "array" if kind == "flags" else kind
+
+
+@pytest.mark.parametrize(("kind", "raw"), [("integer", "abc"), ("date-time", ""), ("flags", 7)])
+def test_strict_values_stops_at_the_first_value_naming_stream_and_field(kind, raw):
+    with pytest.raises(StrictValuesError) as err:
+        one_field(kind, strict=True).normalise({"f": raw})
+    assert str(err.value) == (
+        f"strict_values: stream 'things', field 'f': expected {_expected(kind)}, got {raw!r}"
+    )
+    assert (
+        err.value.with_record({"id": "A"})
+        .args[0]
+        .startswith("strict_values: stream 'things', field 'f', record {'id': 'A'}: ")
+    )
+
+
+def test_nested_array_path_is_named_and_the_rest_of_the_record_kept():
     normaliser = RecordNormaliser(load_schema("products"), stream_name="products")
-    record = {"variants": [{"images": [{"position": "1"}, {"position": "first"}]}]}
-    with pytest.raises(NormalisationError, match=r"'variants\[\]\.images\[\]\.position'"):
-        normaliser.normalise(record)
+    record = {
+        "productId": "P",
+        "variants": [{"price": "20", "images": [{"position": "1"}, {"position": "first"}]}],
+    }
+    assert normaliser.normalise(record) == {
+        "productId": "P",
+        "variants": [{"price": 20, "images": [{"position": 1}, {"position": None}]}],
+    }
+    assert normaliser.report.counts == {"variants[].images[].position": 1}
 
 
-def test_error_without_stream_name_and_long_values_are_cut():
-    normaliser = RecordNormaliser({"properties": {"n": NULLABLE["integer"]}})
-    with pytest.raises(NormalisationError) as err:
-        normaliser.normalise({"n": "x" * 500})
-    message = str(err.value)
-    assert message.startswith("field 'n': expected integer, got 'xxx")
-    assert len(message) < 120
+def test_one_warning_per_field_and_every_value_counted(caplog):
+    normaliser = RecordNormaliser(load_schema("newsletters"), stream_name="newsletters")
+    with caplog.at_level(logging.WARNING):
+        for rate in ("n/a", "-", "?", "0.5"):
+            normaliser.normalise({"sendMetrics": {"clickRate": rate, "openRate": rate}})
+    assert normaliser.report.counts == {"sendMetrics.clickRate": 3, "sendMetrics.openRate": 3}
+    warnings = sorted(r.getMessage() for r in caplog.records)
+    assert len(warnings) == 2
+    assert warnings[0].startswith(
+        "stream 'newsletters', field 'sendMetrics.clickRate': expected number, got 'n/a'; "
+        "set to null."
+    )
+    assert normaliser.report.summary() == [
+        f"Stream 'newsletters', field 'sendMetrics.{name}': 3 value(s) set to null "
+        "(expected number; e.g. 'n/a')"
+        for name in ("clickRate", "openRate")
+    ]
+
+
+def test_warnings_mask_addresses_and_cut_long_values(caplog):
+    normaliser = RecordNormaliser(
+        {"properties": {"n": NULLABLE["integer"], "m": NULLABLE["integer"]}}, stream_name="s"
+    )
+    with caplog.at_level(logging.WARNING):
+        normaliser.normalise({"n": "x" * 500, "m": "write to jane.doe+x@example.com"})
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "jane" not in text
+    assert "'write to ***@example.com'" in text
+    assert "x" * 58 not in text
+    assert "'xxx" in text
+
+
+def test_a_record_that_is_not_an_object_is_skipped_and_reported():
+    normaliser = RecordNormaliser(load_schema("tags"), stream_name="tags")
+    assert normaliser.normalise(["tagId", "T"]) is None
+    assert normaliser.normalise("T") is None
+    assert normaliser.report.counts == {"": 2}
+    assert normaliser.report.summary()[0].startswith("Stream 'tags', item: 2 value(s) skipped")
+
+
+def test_numbers_and_booleans_in_string_fields_become_their_json_text():
+    normaliser = RecordNormaliser(load_schema("contacts"), stream_name="contacts")
+    record = normaliser.normalise(
+        {"contactId": 12, "name": 1.5, "note": True, "origin": {"o": 1}, "campaign": {"name": 3}}
+    )
+    assert record == {
+        "contactId": "12",
+        "name": "1.5",
+        "note": "true",
+        "origin": None,
+        "campaign": {"name": "3"},
+    }
+    assert normaliser.report.counts == {"origin": 1}
+
+
+def test_scalars_where_objects_or_arrays_are_declared():
+    normaliser = RecordNormaliser(load_schema("contact_details"), stream_name="contact_details")
+    record = normaliser.normalise(
+        {"campaign": "C", "geolocation": [], "tags": "vip", "customFieldValues": [7, None]}
+    )
+    assert record == {
+        "campaign": None,
+        "geolocation": None,
+        "tags": None,
+        "customFieldValues": [None, None],
+    }
+    assert normaliser.report.counts == {
+        "campaign": 1,
+        "geolocation": 1,
+        "tags": 1,
+        "customFieldValues[]": 1,
+    }
+    validator(load_schema("contact_details")).validate(record)
+
+
+def test_values_outside_an_enum_become_null():
+    normaliser = RecordNormaliser(
+        {"properties": {"status": {"type": ["string", "null"], "enum": ["on", "off", None]}}},
+        stream_name="s",
+    )
+    assert normaliser.normalise({"status": "on"}) == {"status": "on"}
+    assert normaliser.normalise({"status": "paused"}) == {"status": None}
+    assert normaliser.report.counts == {"status": 1}
 
 
 def test_newsletter_list_item():
@@ -266,11 +374,11 @@ def test_normalises_in_place_and_returns_the_record():
     assert record == {"isDefault": True}
 
 
-def test_leaves_nulls_missing_keys_and_odd_shapes_alone():
+def test_leaves_nulls_missing_keys_and_strings_alone():
     normaliser = RecordNormaliser(load_schema("contact_details"))
     record = {
         "campaign": None,
-        "geolocation": [],  # an object field holding something else is left for validation
+        "geolocation": None,
         "tags": None,
         "scoring": None,
         "note": "true",  # strings stay strings
@@ -278,6 +386,7 @@ def test_leaves_nulls_missing_keys_and_odd_shapes_alone():
     }
     assert normaliser.normalise(copy.deepcopy(record)) == record
     assert normaliser.normalise({}) == {}
+    assert not normaliser.report.counts
 
 
 def test_arrays_of_objects_and_null_items():
@@ -414,3 +523,47 @@ def test_objects_without_declared_properties_keep_every_key():
     schema = {"properties": {"free": {"type": ["object", "null"]}}}
     record = {"free": {"anything": "goes"}}
     assert RecordNormaliser(schema).normalise(copy.deepcopy(record)) == record
+
+
+# --- every stream: a record with a misfit in every field still validates, each misfit counted ---
+
+#: A value of the wrong type for each declared type (a scalar for containers, a container for
+#: scalars, text that is no number, date or boolean).
+MISFITS = {
+    "object": True,
+    "array": 7,
+    "boolean": "maybe",
+    "integer": "12 apples",
+    "number": {"n": 1},
+    "string": ["text"],
+    "date-time": "",
+    "date": "yesterday",
+}
+
+
+def misfit_record(schema, path=""):
+    """A record whose every typed leaf holds a misfit, and the paths expected to be reported."""
+    record, paths = {}, []
+    for key, child in schema.get("properties", {}).items():
+        kinds = set(child.get("type") or []) - {"null"}
+        if not kinds:
+            continue  # untyped: anything goes
+        (kind,) = kinds
+        field = f"{path}.{key}" if path else key
+        if kind == "object" and "properties" in child:
+            record[key], nested = misfit_record(child, field)
+            paths += nested
+            continue
+        record[key] = MISFITS[child.get("format", kind)]
+        paths.append(field)
+    return record, paths
+
+
+@pytest.mark.parametrize("stream", schema_names())
+def test_a_record_of_misfits_validates_and_every_misfit_is_counted(stream):
+    schema = load_schema(stream)
+    raw, paths = misfit_record(schema)
+    normaliser = RecordNormaliser(schema, stream_name=stream)
+    record = normaliser.normalise(raw)
+    validator(schema).validate(record)
+    assert normaliser.report.counts == dict.fromkeys(paths, 1)

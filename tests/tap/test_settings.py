@@ -14,7 +14,12 @@ from tap_getresponse.tap import TapGetResponse
 
 def test_defaults_are_those_of_the_config_schema() -> None:
     schema = TapGetResponse.config_jsonschema["properties"]
-    assert set(DEFAULTS) == {"page_size", "lookback_minutes", "statistics_lookback_days"}
+    assert set(DEFAULTS) == {
+        "page_size",
+        "lookback_minutes",
+        "statistics_lookback_days",
+        "strict_values",
+    }
     assert {name: schema[name]["default"] for name in DEFAULTS} == dict(DEFAULTS)
     assert TapSettings.from_config({}) == TapSettings(
         start_date=None,
@@ -22,6 +27,7 @@ def test_defaults_are_those_of_the_config_schema() -> None:
         lookback=dt.timedelta(minutes=schema["lookback_minutes"]["default"]),
         statistics_lookback=dt.timedelta(days=schema["statistics_lookback_days"]["default"]),
         connection=ConnectionSettings(),
+        strict_values=schema["strict_values"]["default"],
     )
 
 
