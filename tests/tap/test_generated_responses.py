@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import typing as t
 from collections import Counter
+from dataclasses import dataclass
 from functools import cache
 
 import pytest
@@ -212,3 +213,125 @@ def test_stream_reads_documented_items_served_by_the_sandbox(name, sandbox):
         tally.update(figures, responses=1)
 
     read()
+
+
+@dataclass(frozen=True)
+class Case:
+    """A response the issue measured ending a run, and what the run must say about it."""
+
+    stream: str
+    body: t.Any
+    #: Field -> values reported as not fitting ("" for whole items skipped).
+    coerced: dict[str, int]
+    #: Records emitted without a usable replication key.
+    unkeyed: int = 0
+    #: Records emitted.
+    records: int = 1
+    #: The bookmark values in the final STATE (None: not checked).
+    bookmarks: tuple[str, ...] | None = None
+
+
+DAY = "2024-05-01T00:00:00+0000"
+DAY_RFC3339 = "2024-05-01T00:00:00+00:00"
+
+#: One per stream kind (plain list, incremental window, detail and batched fan-out, daily and
+#: all-time campaign statistics, message statistics, per-shop client-filtered, single object).
+ISSUE_CASES = {
+    "list: a date-time that is the empty string": Case(
+        "webinars", [{"webinarId": "w1", "createdOn": ""}], {"createdOn": 1}
+    ),
+    "list: a string boolean that is neither": Case(
+        "from_fields", [{"fromFieldId": "f1", "isActive": "00"}], {"isActive": 1}
+    ),
+    "list: newsletters sendMetrics.clickRate not a number": Case(
+        "newsletters",
+        [{"newsletterId": "n1", "sendMetrics": {"clickRate": "N/A", "sent": "12"}}],
+        {"sendMetrics.clickRate": 1},
+    ),
+    "list: an item that is not an object": Case(
+        "tags",
+        ["just text", {"tagId": "t1", "createdAt": DAY}],
+        {"": 1},
+        bookmarks=(DAY_RFC3339,),
+    ),
+    "window: tags without createdAt": Case("tags", [{"tagId": "t1"}], {}, unkeyed=1, bookmarks=()),
+    "window: contacts whose changedOn is an e-mail address (shown masked)": Case(
+        "contacts", [{"contactId": "c1", "changedOn": "someone@example.com"}], {"changedOn": 1}, 1
+    ),
+    "detail fan-out: a scalar where an object belongs": Case(
+        "contact_details",
+        {"contactId": "ctc1", "changedOn": DAY, "campaign": "list_one"},
+        {"campaign": 1},
+    ),
+    "batched fan-out: activity createdOn not a timestamp": Case(
+        "contact_activities",
+        [{"activity": "open", "createdOn": "0"}, {"activity": "send", "createdOn": DAY}],
+        {"createdOn": 1},
+        unkeyed=1,
+        records=2,
+        bookmarks=(DAY_RFC3339,),
+    ),
+    "message statistics: timeInterval not a timestamp": Case(
+        "newsletter_statistics",
+        [{"timeInterval": "soon/P1D", "sent": 1}, {"timeInterval": f"{DAY}/P1D", "sent": 2}],
+        {"timeInterval": 1},
+        unkeyed=1,
+        records=2,
+        bookmarks=(DAY_RFC3339,),
+    ),
+    "list statistics: createdOn that is the empty string": Case(
+        "campaign_list_size_statistics",
+        [
+            {"createdOn": "", "totalSubscribers": 1},
+            {"createdOn": "2024-05-01", "totalSubscribers": 2},
+        ],
+        {},
+        unkeyed=1,
+        records=2,
+        bookmarks=("2024-05-01",),
+    ),
+    "list statistics: a date key that is the empty string": Case(
+        "campaign_balance_statistics",
+        [{"": {"removals": {"user": 1}}, "2024-05-01": {"subscriptions": {"api": 2}}}],
+        {"date": 1},
+        unkeyed=1,
+        records=2,
+        bookmarks=("2024-05-01",),
+    ),
+    "list statistics: a boolean where the counts of a day belong": Case(
+        "campaign_balance_statistics",
+        [{"2024-05-01": True, "2024-05-02": {"removals": False}}],
+        {"<date>": 1, "<date>.<kind>": 1},
+        records=0,
+        bookmarks=(),
+    ),
+    "all-time statistics: totalLandingPages not a number": Case(
+        "campaign_summary_statistics",
+        [{"cmp1": {"totalLandingPages": "lots", "totalSubscribers": "4"}}],
+        {"totalLandingPages": 1},
+    ),
+    "all-time statistics: a location amount not an integer": Case(
+        "campaign_location_statistics",
+        [{"PL": {"amount": "0.5", "countryCode": "PL"}}],
+        {"amount": 1},
+    ),
+    "per shop: orders without updatedOn": Case(
+        "orders", [{"orderId": "o1", "totalPrice": 3}], {}, unkeyed=1, bookmarks=()
+    ),
+    "single object: an object where a string belongs": Case(
+        "accounts", {"accountId": "a1", "email": {"address": "someone@example.com"}}, {"email": 1}
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ISSUE_CASES.values(), ids=ISSUE_CASES)
+def test_a_response_the_issue_measured_ends_no_run(case, api):
+    run = run_stream(api, case.stream, case.body)
+    check_run(run, dt.datetime.now(dt.UTC))
+    report = reported(run)
+    assert dict(report.values) == case.coerced
+    assert sum(report.unkeyed.values()) == case.unkeyed
+    assert len(run.records) == case.records
+    if case.bookmarks is not None:
+        assert tuple(bookmarks(run)) == case.bookmarks
+    assert not [line for line in run.warnings if "someone@" in line]
