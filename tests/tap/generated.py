@@ -337,7 +337,8 @@ def body_schema(stream: type[GetResponseStream]) -> JSON:
     item = schema.get("items", schema)
     # Ids are the one thing every item carries (the spec rarely says `required`); missing or
     # unparsable replication keys stay possible, as the issue measured them.
-    ids = [key for key in stream.primary_keys if key in (item.get("properties") or {})]
+    keys = t.cast("tuple[str, ...]", stream.primary_keys)  # a class attribute on every stream
+    ids = [key for key in keys if key in (item.get("properties") or {})]
     item["required"] = sorted({*item.get("required", ()), *ids})
     return schema
 
@@ -507,7 +508,7 @@ def lineage(name: str) -> frozenset[str]:
     names = {name}
     parent = STREAM_CLASSES[name].parent_stream_type
     while parent is not None:
-        names.add(parent.name)
+        names |= {other for other, cls in STREAM_CLASSES.items() if cls is parent}
         parent = parent.parent_stream_type
     return frozenset(names)
 
