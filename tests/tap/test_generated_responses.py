@@ -28,6 +28,7 @@ from functools import cache
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from singer_sdk.sinks.core import JSONSchemaValidator
 
 from tap_getresponse import windows
@@ -68,6 +69,9 @@ def api() -> Iterator[LoopbackAPI]:
     yield server
     server.close()
 
+
+#: With and without a `start_date` (windows and client-side filters open from it, or not at all).
+START_DATES = (None, "2020-01-01T00:00:00Z")
 
 #: Stream -> responses drawn, values coerced, records without a usable replication key.
 TALLY: dict[str, Counter[str]] = {}
@@ -169,9 +173,10 @@ def test_stream_reads_every_documented_response(name, api):
     started = dt.datetime.now(dt.UTC)
 
     @GENERATED
-    @given(body=body_strategy(name))
-    def read(body: t.Any) -> None:
-        figures = check_run(run_stream(api, name, body), started)
+    @given(body=body_strategy(name), start=st.sampled_from(START_DATES))
+    def read(body: t.Any, start: str | None) -> None:
+        config = {"start_date": start} if start else {}
+        figures = check_run(run_stream(api, name, body, **config), started)
         tally.update(figures, responses=1)
 
     read()
