@@ -15,7 +15,7 @@ from tap_getresponse import meters, windows
 from tap_getresponse.api.collections import PageReader, iter_stable_pages, iter_window_pages
 from tap_getresponse.meters import Progress
 from tap_getresponse.normalize import RecordNormaliser
-from tap_getresponse.run import StreamUnavailableError
+from tap_getresponse.run import STREAM_FAILURES, StreamUnavailableError
 from tap_getresponse.schemas import load_schema
 from tap_getresponse.value_report import StrictValuesError, ValueReport
 
@@ -267,12 +267,14 @@ class GetResponseStream(Stream):
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        if self._unavailable:
+        if self._unavailable or self.name in self.run.failed:
             return
         try:
             yield from self.request_records(context)
         except StreamUnavailableError as error:
             self.skip_unavailable(error, context)
+        except STREAM_FAILURES as error:  # this stream stops; the run goes on (run.py)
+            self.run.stream_failed(self.name, error, self.stream_state)
         finally:
             # Records are written in blocks (writer.py); the SDK writes no STATE after an
             # unchanged bookmark, so the last block of each partition goes out here.

@@ -23,10 +23,10 @@ from http import HTTPStatus
 
 from typing_extensions import override
 
-from tap_getresponse.api.collections import ordered_map
+from tap_getresponse.api.collections import PageReader, ordered_map
 from tap_getresponse.client import GetResponseStream
 from tap_getresponse.meters import Progress
-from tap_getresponse.run import StreamUnavailableError
+from tap_getresponse.run import STREAM_FAILURES, StreamUnavailableError
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -35,6 +35,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_getresponse import windows
+    from tap_getresponse.api.pages import Page
     from tap_getresponse.run import ParentCollection, SyncRun
 
 K = t.TypeVar("K")
@@ -106,6 +107,19 @@ class FanOutStream(GetResponseStream):
             records.sort(key=self.replication_order)
         return records
 
+    def parent_reader(self, parent: ParentCollection) -> PageReader:
+        """Pages of the parent collection: always paged, even where this stream's own are not.
+
+        Without `page`/`perPage` the API answers its default page of 100 (OpenAPI parameter
+        `PerPage`): a stream whose own endpoint does not page would see 100 parents at most.
+        """
+
+        def fetch(params: Mapping[str, t.Any], number: int) -> Page:
+            query = {**params, "page": number, "perPage": self.page_size}
+            return self.run.get_page(parent.path, query, number)
+
+        return PageReader(fetch, page_size=self.page_size, parallel=self.run.parallel_requests)
+
     @property
     def parent_ids(self) -> list[str]:
         """Ids of every parent with children worth a request (listed once per run, shared)."""
@@ -113,11 +127,18 @@ class FanOutStream(GetResponseStream):
             msg = f"Stream '{self.name}' has no parent collection to list"
             raise TypeError(msg)
         try:
-            reader = self.reader(self.parent.path)
+            reader = self.parent_reader(self.parent)
             return self.run.list_parents(self.parent, reader, self.log_repair)
         except StreamUnavailableError as error:
             self.skip_unavailable(error, None)
-            return []
+        except STREAM_FAILURES as error:  # listed before any record: the bookmark stays put
+            self.run.stream_failed(self.name, error, self.stream_state)
+        return []
+
+    @property
+    def stopped(self) -> bool:
+        """Whether this stream reads nothing more (plan-gated, or failed this run)."""
+        return self._unavailable or self.name in self.run.failed
 
     @cached_property
     def parent_progress(self) -> Progress:
@@ -145,7 +166,7 @@ class BatchedFanOutStream(FanOutStream):
         if self.parent is None:  # a child stream: its parent stream hands it the batches
             return super().partitions
         if self._batches is None:
-            ids = [] if self._unavailable else self.parent_ids
+            ids = [] if self.stopped else self.parent_ids
             size = self.page_size
             self._batches = [
                 {self.batch_key: ids[start : start + size]} for start in range(0, len(ids), size)
@@ -181,7 +202,7 @@ class PerParentStream(FanOutStream):
     @property
     def partitions(self) -> list[dict[str, t.Any]] | None:
         if self._partitions is None:
-            ids = [] if self._unavailable else self.parent_ids
+            ids = [] if self.stopped else self.parent_ids
             self._partitions = [{self.parent_key: parent_id} for parent_id in ids]
         return self._partitions or None
 

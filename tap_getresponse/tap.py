@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import signal
 import sys
 import typing as t
 from functools import cached_property
+from pathlib import Path
 
 import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
 from tap_getresponse.api import (
@@ -20,17 +24,17 @@ from tap_getresponse.api import (
     plugin_config_errors,
     schema_errors_without_secrets,
 )
+from tap_getresponse.api.pages import json_kind
+from tap_getresponse.client import GetResponseStream
 from tap_getresponse.interrupt import exit_code, exit_now, stop_run
-from tap_getresponse.run import SyncRun
-from tap_getresponse.settings import TAP_SETTINGS
+from tap_getresponse.run import InputError, SyncFailedError, SyncRun, state_errors
+from tap_getresponse.settings import TAP_SETTINGS, tap_setting_errors
 from tap_getresponse.streams import STREAMS
 from tap_getresponse.value_report import StrictValuesError
 from tap_getresponse.writer import BlockWriter
 
 if t.TYPE_CHECKING:
     from types import FrameType
-
-    from tap_getresponse.client import GetResponseStream
 
 #: `--help` for `--test`, as `cb_test` behaves (the SDK's text describes its own record sync).
 TEST_OPTION_HELP = (
@@ -74,7 +78,39 @@ class TapGetResponse(Tap):
         errors = schema_errors_without_secrets(
             super()._validate_config, self.config, raise_errors=raise_errors
         )
-        return errors + plugin_config_errors(self.config, self.logger, raise_errors=raise_errors)
+        errors += plugin_config_errors(self.config, self.logger, raise_errors=raise_errors)
+        tap_errors = tap_setting_errors(self.config, now=dt.datetime.now(dt.UTC))
+        if tap_errors and raise_errors:
+            raise ConfigValidationError(tap_errors[0], errors=tap_errors)
+        return errors + tap_errors
+
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Check the state before the SDK reads it: InputError, one line per bad part.
+
+        The SDK reads bookmarks unchecked (a wrong shape or a bookmark that is not a date ended
+        in a traceback). Bookmarks of the selected streams are checked, and one after the run's
+        start is clamped to it (`SyncRun.review_bookmarks`).
+        """
+        if problems := state_errors(state):
+            raise InputError(problems)
+        super().load_state(state)
+        streams = {
+            stream.name: stream
+            for stream in self.streams.values()
+            if isinstance(stream, GetResponseStream) and stream.replication_key and stream.selected
+        }
+        self.run.review_bookmarks(
+            self.state,
+            {name: str(stream.replication_key) for name, stream in streams.items()},
+            lambda name: streams[name].lookback,
+        )
+
+    def sync_checked(self) -> None:
+        """`sync_all`, then SyncFailedError if a stream failed or no collection answered."""
+        self.sync_all()
+        if problems := self.run.problems():
+            raise SyncFailedError(problems)
 
     @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
@@ -101,20 +137,37 @@ class TapGetResponse(Tap):
         state: t.IO[str] | None = None,
         catalog: t.IO[str] | None = None,
     ) -> None:
-        """Sync; an API error ends the run with one line naming the request, and exit code 1.
+        """Sync; what ends a run badly is one line each (no traceback) and exit code 1.
 
+        Bad settings, an unusable `--state` or `--catalog`, an API error (naming the request),
+        and at the end streams that failed or a run where no collection answered.
         SIGTERM and SIGINT end it with 143 and 130 (`_handle_termination`, interrupt.py).
+
+        The steps of the SDK's `Tap.invoke`, taken over: it reads `--state` and `--catalog`
+        unchecked and returns nothing to check after `sync_all`, so neither a file that is not
+        JSON nor a failed stream could end the run in one line.
         """
         try:
-            super().invoke(
-                about=about, about_format=about_format, config=config, state=state, catalog=catalog
+            super(Tap, cls).invoke(about=about, about_format=about_format)  # --about
+            cls.print_version(print_fn=cls.logger.info)
+            tap = cls(
+                config=config.config if config else None,
+                state=_input_file(state, "--state"),
+                catalog=_input_file(catalog, "--catalog"),
+                parse_env_config=config.parse_env if config else False,
+                validate_config=True,
             )
+            tap.sync_checked()
         except GetResponseAPIError as error:
             # The message is GetResponse's own, with the request and code; credentials redacted.
             cls.logger.error("Sync failed: %s", error)  # noqa: TRY400 - the traceback adds nothing
             sys.exit(1)
         except StrictValuesError as error:  # the first value that did not fit (value_report.py)
             cls.logger.error("Sync stopped: %s", error)  # noqa: TRY400 - the line says it all
+            sys.exit(1)
+        except (ConfigValidationError, InputError, SyncFailedError) as error:
+            for line in _lines(error):
+                cls.logger.error("%s", line)  # noqa: TRY400 - the traceback adds nothing
             sys.exit(1)
         except KeyboardInterrupt:  # Ctrl-C before the tap installed its handler: nothing read
             cls.logger.warning("Stopped by SIGINT before the sync started")
@@ -131,23 +184,75 @@ class TapGetResponse(Tap):
 
     @override
     @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
+        """`--config` files, each checked first: one line naming a file that is missing or bad."""
+        for path in value:
+            if path == "ENV":
+                continue
+            try:
+                _json_object(Path(path).read_text(encoding="utf-8"), f"--config {path}")
+            except OSError as error:
+                cls.logger.error("Config: --config %s: %s", path, error.strerror)  # noqa: TRY400
+                ctx.exit(1)
+            except InputError as error:
+                cls.logger.error("Config: %s", error)  # noqa: TRY400 - the line says it all
+                ctx.exit(1)
+        return super().cb_config(ctx, param, value)
+
+    @override
+    @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         """`--test`: one cheap call that says in plain words whether URL, auth and domain work."""
         if value != "all":
             super().cb_test(ctx, param, value)
             return
         config = ctx.params.get("config")
-        tap = cls(
-            config=config.config if config else None,
-            parse_env_config=config.parse_env if config else False,
-            validate_config=True,
-        )
+        try:
+            tap = cls(
+                config=config.config if config else None,
+                parse_env_config=config.parse_env if config else False,
+                validate_config=True,
+            )
+        except ConfigValidationError as error:
+            for line in _lines(error):
+                cls.logger.error("%s", line)  # noqa: TRY400 - the traceback adds nothing
+            ctx.exit(1)
         try:
             click.echo(tap.run.api.check_connection())
         except (GetResponseAPIError, OSError) as error:
             click.echo(f"Connection check failed: {error}", err=True)
             ctx.exit(1)
         ctx.exit(0)
+
+
+def _lines(error: ConfigValidationError | InputError | SyncFailedError) -> list[str]:
+    """What to log for `error`: one line per problem, each naming its setting or stream."""
+    if isinstance(error, ConfigValidationError):
+        return [f"Config: {line}" for line in (error.errors or [str(error)])]
+    return error.problems
+
+
+def _input_file(file: t.IO[str] | None, option: str) -> dict[str, t.Any] | None:
+    """The JSON object in a `--state` or `--catalog` file (an empty `--state` is no state)."""
+    if file is None:
+        return None
+    text = file.read()
+    if option == "--state" and not text.strip():
+        return {}
+    return _json_object(text, f"{option} {file.name}")
+
+
+def _json_object(text: str, source: str) -> dict[str, t.Any]:
+    """The JSON object in `text` from `source` (`--state <file>`), else InputError naming it."""
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        msg = f"{source} is not JSON ({error})"
+        raise InputError([msg]) from None
+    if not isinstance(document, dict):
+        msg = f"{source} holds {json_kind(document)}, not a JSON object"
+        raise InputError([msg])
+    return document
 
 
 if __name__ == "__main__":
