@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import signal
 import sys
 import typing as t
@@ -44,8 +45,28 @@ TEST_OPTION_HELP = (
 )
 
 
+class _WithoutSDKErrorLine(logging.Filter):
+    """Drops the line the SDK logs before re-raising an error out of a stream.
+
+    The run's own last line names the error and its request (`TapGetResponse.invoke`); the
+    SDK's "An unhandled error occurred while syncing" before it would make two lines of one.
+    """
+
+    @override
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "An unhandled error occurred while syncing '%s'"
+
+
+WITHOUT_SDK_ERROR_LINE = _WithoutSDKErrorLine()
+
+
 class TapGetResponse(Tap):
-    """Singer tap for the GetResponse REST API v3."""
+    """Singer tap for the GetResponse REST API v3.
+
+    `invoke` takes over the steps of the SDK's `Tap.invoke`, which reads `--state` and
+    `--catalog` unchecked and returns nothing to check once `sync_all` is done: a file that is
+    not JSON ended in a traceback, and a failed stream could not end the run with exit code 1.
+    """
 
     name = "tap-getresponse"
     package_name = "getresponse-singer"
@@ -70,7 +91,12 @@ class TapGetResponse(Tap):
 
     @override
     def discover_streams(self) -> list[GetResponseStream]:
-        return [stream_class(tap=self, run=self.run) for stream_class in STREAMS]
+        streams: list[GetResponseStream] = [
+            stream_class(tap=self, run=self.run) for stream_class in STREAMS
+        ]
+        for stream in streams:
+            stream.logger.addFilter(WITHOUT_SDK_ERROR_LINE)  # once per logger: the same filter
+        return streams
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -142,10 +168,7 @@ class TapGetResponse(Tap):
         Bad settings, an unusable `--state` or `--catalog`, an API error (naming the request),
         and at the end streams that failed or a run where no collection answered.
         SIGTERM and SIGINT end it with 143 and 130 (`_handle_termination`, interrupt.py).
-
-        The steps of the SDK's `Tap.invoke`, taken over: it reads `--state` and `--catalog`
-        unchecked and returns nothing to check after `sync_all`, so neither a file that is not
-        JSON nor a failed stream could end the run in one line.
+        The SDK's `Tap.invoke` steps, taken over (see the class docstring).
         """
         try:
             super(Tap, cls).invoke(about=about, about_format=about_format)  # --about
@@ -204,7 +227,12 @@ class TapGetResponse(Tap):
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
         """`--test`: one cheap call that says in plain words whether URL, auth and domain work."""
         if value != "all":
-            super().cb_test(ctx, param, value)
+            try:
+                super().cb_test(ctx, param, value)
+            except ConfigValidationError as error:
+                for line in _lines(error):
+                    cls.logger.error("%s", line)  # noqa: TRY400 - the traceback adds nothing
+                ctx.exit(1)
             return
         config = ctx.params.get("config")
         try:

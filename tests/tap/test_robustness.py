@@ -105,6 +105,30 @@ def test_a_config_file_that_is_not_a_json_object_is_one_line_naming_it(
     check_one_line(done, "--config", str(path), words)
 
 
+def test_schema_test_mode_with_an_empty_config_is_one_line(tmp_path):
+    check_one_line(run_cli(tmp_path, {}, args=["--test=schema"]), "`api_key`")
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ({"api_key": "not-the-key-1"}, "401"),
+        ({"access_token": "not-a-token-1"}, "401"),
+    ],
+    ids=["api_key", "access_token"],
+)
+def test_refused_credentials_are_one_line_in_sync_and_test(make_sandbox, tmp_path, config, words):
+    sb = make_sandbox(scale=SMALL)
+    synced = run_cli(tmp_path, {"api_url": sb.url, **config})
+    check_one_line(synced, "Sync failed", words, "GET /accounts")
+    tested = run_cli(tmp_path, {"api_url": sb.url, **config}, args=["--test"])
+    assert tested.returncode == 1
+    assert "Traceback" not in tested.stderr
+    (line,) = [line for line in tested.stderr.splitlines() if "| INFO" not in line]
+    assert line.startswith("Connection check failed:")
+    assert words in line
+
+
 def test_discovery_needs_no_setting_and_sends_no_request(tmp_path, make_sandbox):
     sb = make_sandbox(scale=SMALL)
     config = {"api_url": sb.url, "start_date": "yesterday", "page_size": 0}
