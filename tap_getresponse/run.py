@@ -207,7 +207,8 @@ class SyncRun:
         stream's `lookback(name)` falls out of range. A bookmark after the run's start (a clock
         gone wrong, a hand-edited state) is clamped to it with a warning: read from there less
         the lookback (never before `start_date`), and written back as the run's start if the
-        stream emits nothing, rather than reading nothing ever again.
+        stream emits nothing, rather than reading nothing ever again. The start is this
+        machine's clock: the state is checked before any request, and a lookback covers a skew.
         """
         bookmarks = state.get("bookmarks", {})
         saved = [
