@@ -153,11 +153,6 @@ class ValueReport:
         ]
         return lines
 
-    @property
-    def unkeyed_count(self) -> int:
-        """Records emitted without a usable replication key, over every key."""
-        return sum(self._unkeyed.values())
-
     def log_summary(self) -> None:
         """The run's count of this stream's bad values, one warning line per field."""
         for line in self.summary():
