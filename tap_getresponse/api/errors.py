@@ -183,6 +183,15 @@ class HostUnreachableError(RequestFailedError):
 class ResponseTooLargeError(RequestFailedError):
     """An answer larger than the connector reads (`MAX_RESPONSE_BYTES`); it was not kept."""
 
+    def __init__(self, *, method: str, path: str, size: int, limit: int) -> None:
+        """`size` bytes (decoded) had arrived when the answer passed `limit`."""
+        self.size, self.limit = size, limit
+        problem = (
+            f"the answer passed {limit // (1024 * 1024)} MB ({size} bytes read, decoded) and "
+            "was not read further: far more than any GetResponse page; check `api_url`"
+        )
+        super().__init__(method=method, path=path, problem=problem)
+
 
 def origin_of(url: str) -> str:
     """`scheme://host[:port]` of `url`, without user info, path or query."""

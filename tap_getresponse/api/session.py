@@ -249,9 +249,15 @@ class GetResponseSession(requests.Session):
                 problem = f"TLS with {origin_of(request.url or '')} failed (certificate or proxy)"
                 raise self._failure(request, f"{problem}; check `api_url`") from error
             except ResponseTooLarge as error:
-                raise self._too_large(request, error.size) from None
+                raise ResponseTooLargeError(
+                    method=attempts.method,
+                    path=attempts.path,
+                    size=error.size,
+                    limit=self.max_response_bytes,
+                ) from None
             except TRANSIENT_ERRORS as error:
-                if time.monotonic() >= until:
+                # A connection that never opened stays that (re-sent whatever the method).
+                if time.monotonic() >= until and not never_sent(error):
                     raise DeadlinePassedError from error
                 raise
         return response
@@ -303,17 +309,6 @@ class GetResponseSession(requests.Session):
     def _failure(self, request: requests.PreparedRequest, problem: str) -> RequestFailedError:
         method = (request.method or "GET").upper()
         return RequestFailedError(method=method, path=self.endpoint(request), problem=problem)
-
-    def _too_large(self, request: requests.PreparedRequest, size: int) -> ResponseTooLargeError:
-        limit = self.max_response_bytes // (1024 * 1024)
-        return ResponseTooLargeError(
-            method=(request.method or "GET").upper(),
-            path=self.endpoint(request),
-            problem=(
-                f"the answer passed {limit} MB ({size} bytes read, decoded) and was not read "
-                "further: far more than any GetResponse page; check `api_url`"
-            ),
-        )
 
     def _send_again(
         self,

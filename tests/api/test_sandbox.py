@@ -84,8 +84,8 @@ def test_exhausted_frame_is_waited_out_and_every_call_succeeds(make_sandbox) -> 
     assert time.monotonic() - started >= 2 * 3 - 0.5
     stats = client.governor.stats
     assert stats.waits > 0
-    # The frame headers keep the governor ahead of the limit: 429s stay rare.
-    assert sum(entry.status == 429 for entry in sb.log) <= 4
+    # The frame headers are a budget: no request leaves that the frame cannot take.
+    assert sum(entry.status == 429 for entry in sb.log) == 0
 
 
 def test_per_second_429_with_retry_after_is_waited_out(make_sandbox) -> None:

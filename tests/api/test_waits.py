@@ -6,6 +6,7 @@ drips a byte at a time, a 429 asking for days, a port nobody listens on, a gzip 
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import re
@@ -35,7 +36,7 @@ from tap_getresponse.api.transport import CHUNK_BYTES
 from tests.api.loopback import Answer, LoopbackServer
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 KEY = "waits-test-key-1234"
 #: A guard against a hang, never a measurement: each call here ends in a few seconds.
@@ -171,6 +172,33 @@ def test_a_refused_host_fails_in_one_line_and_later_requests_at_once() -> None:
     assert isinstance(later, HostUnreachableError)
     assert str(later).endswith("(given up on earlier in this run)")
     assert client.governor.stats.calls == calls  # not one more connection attempt
+
+
+@contextlib.contextmanager
+def full_backlog() -> Iterator[str]:
+    """`http://127.0.0.1:<port>` that listens but never accepts: connecting there times out."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        fillers = [socket.socket() for _ in range(4)]
+        for filler in fillers:  # Linux drops the SYNs of connections past the full queue
+            filler.settimeout(0)
+            filler.connect_ex(listener.getsockname())
+        try:
+            yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
+def test_a_connection_that_never_opens_is_an_unreachable_host() -> None:
+    with full_backlog() as origin:
+        # Connecting takes the whole `request_timeout` here; it still counts as never sent.
+        client = client_at(origin, retry_seconds=4, request_timeout=2)
+        error = outcome_of(lambda: client.request("POST", "/contacts", json={}))
+    assert isinstance(error, HostUnreachableError)
+    assert f"could not connect to {origin}: the connection timed out (" in str(error)
+    assert client.governor.stats.calls >= 2  # a POST that never left is sent again
 
 
 def test_a_name_that_does_not_resolve_fails_in_one_line() -> None:
