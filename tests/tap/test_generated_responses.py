@@ -50,7 +50,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
 #: Bodies drawn per stream and run of this module (35 streams).
-EXAMPLES = 60
+EXAMPLES = 80
 
 GENERATED = settings(
     max_examples=EXAMPLES,
