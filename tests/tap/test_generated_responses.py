@@ -70,6 +70,9 @@ def api() -> Iterator[LoopbackAPI]:
     server.close()
 
 
+#: Slack for the run's window end, read from the loopback server's whole-second `Date` header.
+SECONDS = dt.timedelta(seconds=5)
+
 #: With and without a `start_date` (windows and client-side filters open from it, or not at all).
 START_DATES = (None, "2020-01-01T00:00:00Z")
 
@@ -160,8 +163,8 @@ def check_run(run: StreamRun, started: dt.datetime) -> Counter[str]:
         for saved in bookmarks(run):
             # A record's own key, or the run's window end (a bookmark never passes the run's
             # start, SyncRun.window_end): never a value from a record without a usable key.
-            moment = windows.parse_moment(saved)
-            assert saved in allowed or started - dt.timedelta(seconds=5) <= moment, saved
+            window_end = usable(saved) and windows.parse_moment(saved) >= started - SECONDS
+            assert saved in allowed or window_end, f"bookmark {saved!r}: no record's usable key"
         if not allowed:
             assert not bookmarks(run), "a bookmark from records without a usable key"
     return figures
