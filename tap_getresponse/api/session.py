@@ -25,6 +25,7 @@ before it leaves, and a redirect is never followed (RedirectRefusedError).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -95,8 +96,12 @@ class Reachability:
     gave_up: str | None = None
 
 
+@functools.cache
 def default_user_agent() -> str:
-    """`tap-getresponse/<version>`: identifies the connector in GetResponse's logs."""
+    """`tap-getresponse/<version>`: identifies the connector in GetResponse's logs.
+
+    Cached: the metadata lookup scans installed distributions (a few ms per session).
+    """
     try:
         return f"tap-getresponse/{metadata.version('getresponse-singer')}"
     except metadata.PackageNotFoundError:
