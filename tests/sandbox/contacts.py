@@ -85,6 +85,7 @@ class ContactStore:
         self.alive = bytearray(b"\x01") * count
         self.seeded = count
         self.deleted = 0
+        self.removed: dict[int, tuple[int, str]] = {}  # row -> (deletedOn epoch, reason)
         self.over: dict[int, dict[str, Any]] = {}
         self.email_rows: dict[str, set[int]] = {}  # lower-cased e-mail -> rows (non-seeded forms)
         self.version = 0
@@ -359,9 +360,10 @@ class ContactStore:
         self.changed[row] = max(now(), self.changed[row])
         self._touch()
 
-    def delete(self, row: int) -> None:
-        """Remove a row (it disappears from every list, §3.21)."""
+    def delete(self, row: int, *, reason: str = "api", when: int | None = None) -> None:
+        """Remove a row (it disappears from every list but the removed-contacts search)."""
         if self.alive[row]:
+            self.removed[row] = (now() if when is None else when, reason)
             self.alive[row] = 0
             self.deleted += 1
             self._touch()

@@ -67,6 +67,7 @@ def _load() -> None:
             endpoints,
             messages,
             others,
+            search,
             statistics,
             writes,
         )
