@@ -13,11 +13,18 @@ from typing_extensions import override
 
 from tap_getresponse import meters, windows
 from tap_getresponse.api.collections import PageReader, iter_stable_pages, iter_window_pages
+from tap_getresponse.api.errors import ConfigError
 from tap_getresponse.meters import Progress
 from tap_getresponse.normalize import RecordNormaliser
-from tap_getresponse.run import STREAM_FAILURES, StreamUnavailableError
+from tap_getresponse.run import (
+    STREAM_FAILURES,
+    UNFORESEEN,
+    InputError,
+    StreamUnavailableError,
+    UnforeseenError,
+)
 from tap_getresponse.schemas import load_schema
-from tap_getresponse.value_report import StrictValuesError, ValueReport
+from tap_getresponse.value_report import StrictValuesError, ValueReport, shown
 
 #: Where records without a usable replication key sort: first (they never move a bookmark).
 NO_MOMENT = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -31,6 +38,9 @@ if t.TYPE_CHECKING:
     from tap_getresponse.api.collections import Page, Repair
     from tap_getresponse.run import SyncRun
     from tap_getresponse.settings import TapSettings
+
+#: ...except these, which end the run on purpose: `strict_values`, unusable state or settings.
+RUN_ENDING = (StrictValuesError, windows.BookmarkError, InputError, ConfigError)
 
 
 class GetResponseStream(Stream):
@@ -264,6 +274,31 @@ class GetResponseStream(Stream):
             self.name,
             error,
         )
+
+    @override
+    def _sync_records(
+        self,
+        context: Context | None = None,
+        *,
+        write_messages: bool = True,
+    ) -> t.Generator[dict[str, t.Any], t.Any, t.Any]:
+        """The SDK's record loop; an error of our code on data no test has met stops this stream.
+
+        Taken over (the SDK's `sync`, which calls it, is final) so that such a bug (a KeyError,
+        TypeError... on an odd answer) is one line naming the stream and the error instead of
+        the end of the run: the traceback goes to the debug log, the other streams sync, the
+        run ends with exit code 1 and the bookmark stays at what was emitted
+        (SyncRun.stream_failed). `strict_values`, bad state and bad settings still end the run.
+        """
+        try:
+            yield from super()._sync_records(context, write_messages=write_messages)
+        except UNFORESEEN as error:
+            if isinstance(error, RUN_ENDING):
+                raise
+            self.logger.debug("Stream '%s' failed", self.name, exc_info=True)
+            self.run.flush_output()
+            problem = UnforeseenError(f"unexpected {type(error).__name__}: {shown(str(error))}")
+            self.run.stream_failed(self.name, problem, self.stream_state)
 
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:

@@ -41,6 +41,8 @@ if t.TYPE_CHECKING:
 PLAN_GATED_STATUSES = frozenset({HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND})
 #: What ends one stream, not the run: the stream stops where it is, the others go on.
 STREAM_FAILURES = (UnexpectedResponseError,)
+#: Errors our own code raises on data no test has met: they stop the stream, not the run...
+UNFORESEEN = (KeyError, AttributeError, TypeError, IndexError, ValueError, ArithmeticError)
 #: The SDK's key for a stream's bookmarks of unsorted reads, final only once the stream ends.
 PROGRESS_MARKERS = "progress_markers"
 
@@ -61,6 +63,10 @@ class InputError(ValueError):
         """Keep the lines; the message is all of them."""
         self.problems = problems
         super().__init__("; ".join(problems))
+
+
+class UnforeseenError(Exception):
+    """An error of the tap's own code while reading one stream (its message names the kind)."""
 
 
 class StreamUnavailableError(Exception):
@@ -164,6 +170,13 @@ class SyncRun:
                 raise StreamUnavailableError(path, error) from error
             raise
         page = Page.from_response(number, response, listing="perPage" in params)
+        if page.dropped:
+            self.logger.warning(
+                "GET %s page %d: %d elements that are not objects skipped (not items)",
+                path,
+                number,
+                page.dropped,
+            )
         with self._outcome:
             self._answered = True
         return page

@@ -43,7 +43,7 @@ def known_pages(page: Page) -> int:
     """
     if page.total_pages is not None:
         return page.total_pages
-    return page.number + 1 if len(page.items) >= MAX_PAGE_SIZE else page.number
+    return page.number + 1 if page.received >= MAX_PAGE_SIZE else page.number
 
 
 @dataclass(slots=True)

@@ -106,7 +106,7 @@ def _fetch_known_pages(
         while pending:
             last = pending.pop(0).result()
             yield last
-            if not last.items or len(last.items) < page_size:
+            if last.received < page_size:
                 return last
             following = next(upcoming, None)
             if following is not None:

@@ -56,6 +56,13 @@ class Page:
     items: list[dict[str, t.Any]]
     total_pages: int | None
     total_count: int | None
+    #: Elements of the answer that were not JSON objects (null, numbers, strings): not items.
+    dropped: int = 0
+
+    @property
+    def received(self) -> int:
+        """How many elements the answer held: what tells a full page from a short one."""
+        return len(self.items) + self.dropped
 
     @classmethod
     def from_response(cls, number: int, response: requests.Response, *, listing: bool) -> Page:
@@ -73,17 +80,21 @@ class Page:
             expected = "an array" if listing else "an object or an array"
             problem = f"{json_kind(body)} where the API returns {expected}"
             raise UnexpectedResponseError.of(response, problem)
+        # Every documented collection is an array of objects: anything else in it is no item,
+        # and reading it as one would crash (or emit) a record that is not.
+        items = [item for item in body if isinstance(item, dict)]
         return cls(
             number=number,
-            items=body,
+            items=items,
             total_pages=_count_header(response, "TotalPages"),
             total_count=_count_header(response, "TotalCount"),
+            dropped=len(body) - len(items),
         )
 
     def pages_known(self, page_size: int) -> int | None:
         """`TotalPages` when it agrees with this page and `TotalCount`, else None (not known)."""
         pages, count = self.total_pages, self.total_count
-        if pages is None or (self.items and pages < self.number):
+        if pages is None or (self.received and pages < self.number):
             return None
         if count is not None and not -(-count // page_size) <= pages <= max(1, count):
             return None  # fewer pages than the count needs, or more pages than items
@@ -95,7 +106,7 @@ class Page:
         A full page where the headers say the collection ends is last only if `TotalCount`
         agrees; without it, or against it, the next page is read (`[]` if there is none).
         """
-        if not self.items or len(self.items) < page_size:
+        if self.received < page_size:
             return True
         pages = self.pages_known(page_size)
         if pages is None or self.number < pages:
