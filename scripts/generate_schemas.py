@@ -68,6 +68,8 @@ class Source:
     note: str = ""
     #: Properties the tap injects into each record (parent IDs, derived values).
     inject: dict[str, JSON] = field(default_factory=dict)
+    #: The operation's method: a search reads with POST.
+    method: str = "get"
 
 
 #: stream name -> where its item schema lives in the official spec.
@@ -118,6 +120,9 @@ STREAMS: dict[str, Source] = {
     "campaign_list_size_statistics": Source(
         "/campaigns/statistics/list-size", inject={"campaignId": STRING}
     ),
+    # Operation `getContactsFromSearchContactsConditions`, items `SearchedContactDetails`.
+    "removed_contacts": Source("/search-contacts/contacts", method="post"),
+    "unconfirmed_contacts": Source("/search-contacts/contacts", method="post"),
 }
 
 #: String properties that carry numbers (e.g. schema `NewsletterListElement`'s
@@ -133,10 +138,13 @@ STRING_COUNTERS: dict[str, JSON] = {
     "sendMetrics.humanClickRate": NUMBER,
     # Newsletter/autoresponder/RSS details only; kept so a stream switching to details is covered.
     "clickTracks[].amount": INTEGER,
+    # Schema `SearchedContactDetails`: the contact's scoring, a string of format integer.
+    "score": INTEGER,
 }
 
 #: String properties with a numeric `format` that are identifiers, not quantities: path -> reason.
 KEEP_STRING: dict[str, str] = {
+    "dayOfCycle": "a day number kept a string, as the contacts stream has it (format integer)",
     "industryTag.industryTagId": "an ID (sent back as a string on writes), format says integer",
 }
 
@@ -258,9 +266,9 @@ def resolve(spec: JSON, node: object, seen: tuple[str, ...] = ()) -> Any:  # noq
     return out
 
 
-def response_schema(spec: JSON, path: str, status: str = "200") -> JSON:
-    """The resolved JSON body schema of `GET path` for `status`."""
-    response = resolve(spec, spec["paths"][path]["get"]["responses"][status])
+def response_schema(spec: JSON, path: str, status: str = "200", method: str = "get") -> JSON:
+    """The resolved JSON body schema of `METHOD path` for `status`."""
+    response = resolve(spec, spec["paths"][path][method]["responses"][status])
     schema: JSON = response["content"]["application/json"]["schema"]
     return schema
 
@@ -268,7 +276,7 @@ def response_schema(spec: JSON, path: str, status: str = "200") -> JSON:
 def official_item_schema(spec: JSON, stream: str) -> JSON:
     """The resolved official schema of one record of `stream` (before our conversions)."""
     source = STREAMS[stream]
-    schema = response_schema(spec, source.path)
+    schema = response_schema(spec, source.path, method=source.method)
     if source.kind == "list" and schema.get("type") == "array":
         item: JSON = schema["items"]
         return item

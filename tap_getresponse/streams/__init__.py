@@ -41,6 +41,7 @@ from tap_getresponse.streams.pages import (
     WebformsStream,
     WebinarsStream,
 )
+from tap_getresponse.streams.removals import RemovedContactsStream, UnconfirmedContactsStream
 
 STREAMS = (
     AccountsStream,
@@ -57,6 +58,8 @@ STREAMS = (
     ContactsStream,
     ContactDetailsStream,
     ContactActivitiesStream,
+    RemovedContactsStream,
+    UnconfirmedContactsStream,
     ImportsStream,
     SegmentsStream,
     FromFieldsStream,

@@ -12,6 +12,7 @@ from tests.contract.test_sandbox_responses import (
     violations,
 )
 from tests.sandbox import Scale
+from tests.sandbox.search import REASONS, removed
 
 __all__ = ["openapi"]  # the fixture, imported so pytest finds it here
 
@@ -38,9 +39,12 @@ def form(sb, kind: str, **section) -> dict:
 @pytest.fixture
 def sb(make_sandbox):
     sandbox = make_sandbox(scale=Scale(contacts=30))
-    for index, reason in enumerate(("api", "unsubscribe", "bounce")):
-        row = sandbox.data.contacts_store.row_of(sandbox.data.contacts[index]["contactId"])
+    sandbox.removed_ids = []
+    for reason in ("api", "unsubscribe", "bounce"):
+        contact_id = sandbox.data.contacts[0]["contactId"]
+        row = sandbox.data.contacts_store.row_of(contact_id)
         sandbox.data.contacts_store.delete(row, reason=reason)
+        sandbox.removed_ids.append(contact_id)
     return sandbox
 
 
@@ -58,7 +62,10 @@ def test_searched_contacts_match_the_official_schema(openapi, sb, kind) -> None:
 def test_removed_contacts_keep_their_id_with_reason_and_deleted_on(sb) -> None:
     _, response = call(sb, "POST", PATH, json=form(sb, "removed"))
     items = response.json()
-    assert {i["reason"] for i in items} == {"api", "unsubscribe", "bounce"}
+    assert len(items) == len(removed(sb.data))
+    assert {i["reason"] for i in items} == set(REASONS), "every reason of the spec's enum"
+    by_id = {i["contactId"]: i["reason"] for i in items}
+    assert {by_id[c] for c in sb.removed_ids} == {"api", "unsubscribe", "bounce"}
     assert all(i["deletedOn"] and sb.data.contacts.get(i["contactId"]) is None for i in items)
 
 

@@ -1,9 +1,10 @@
 """`POST /search-contacts/contacts` (OpenAPI `getContactsFromSearchContactsConditions`).
 
 The body is `SearchContactsBySearchForm`; the answer is a page of `SearchedContactDetails`. Removed
-contacts keep their contactId, with `reason` and `deletedOn`; unconfirmed (double opt-in) contacts
-are a small fixed set per list, seen only here. Conditions are not evaluated: a section with
-conditions is refused with the documented 400 shape, so a caller never gets a silently wrong set.
+contacts keep their contactId, with `reason` and `deletedOn`; a fixed set per list was removed
+before the sandbox started. Unconfirmed (double opt-in) contacts are a fixed set per list too.
+Conditions are not evaluated: a section with conditions is refused with the documented 400 shape,
+so a caller never gets a silently wrong set.
 """
 # ruff: noqa: EM101, EM102, TRY003 - messages here are API error bodies, not exception text
 
@@ -17,7 +18,7 @@ from tests.sandbox.contacts import ContactStore
 from tests.sandbox.listing import ListSpec, paginate
 from tests.sandbox.response import Response
 from tests.sandbox.routes import Ctx, route
-from tests.sandbox.util import SEED_END, b62, fmt_ts
+from tests.sandbox.util import SEED_END, SEED_START, b62, fmt_ts
 
 if TYPE_CHECKING:
     from tests.sandbox.store import DataStore
@@ -41,6 +42,7 @@ SEARCH_ORIGINS = frozenset(
 )  # fmt: skip
 MAX_SECTIONS = 8  # the segments manual: at most 8 sections per search
 UNCONFIRMED_PER_LIST = 2
+REMOVED_PER_LIST = 2
 SPEC = ListSpec("contactId", sorts={"createdOn": "createdOn", "name": "name", "email": "email"})
 
 
@@ -135,21 +137,24 @@ def _without_null_reason(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k != "reason" or v is not None}
 
 
-def unconfirmed(data: DataStore) -> list[dict[str, Any]]:
-    """A fixed set of unconfirmed contacts per list (double opt-in not yet confirmed)."""
+def _fixed(data: DataStore, prefix: str, per_list: int) -> list[dict[str, Any]]:
+    """A fixed set of searched contacts per list, none of which `/contacts` lists.
+
+    Ids are six characters: seeded contact ids have five, so they never collide.
+    """
     cs = data.contacts_store
     out = []
     for idx, campaign_id in enumerate(cs.campaign_ids):
-        for n in range(UNCONFIRMED_PER_LIST):
-            number = idx * UNCONFIRMED_PER_LIST + n
+        for n in range(per_list):
+            number = idx * per_list + n
             out.append(
                 {
-                    "contactId": "u" + b62(number, 4),
+                    "contactId": prefix + b62(number, 4),
                     "name": None,
-                    "email": f"pending.{number}@mail.test",
+                    "email": f"{prefix}.{number}@mail.test",
                     "origin": "www",
                     "dayOfCycle": None,
-                    "createdOn": fmt_ts(SEED_END - 3_600 * (number + 1)),
+                    "createdOn": fmt_ts(SEED_START + 86_400 * (number + 1)),
                     "campaign": {
                         "campaignId": campaign_id,
                         "href": f"{cs.base}/campaigns/{campaign_id}",
@@ -162,24 +167,43 @@ def unconfirmed(data: DataStore) -> list[dict[str, Any]]:
     return out
 
 
+def unconfirmed(data: DataStore) -> list[dict[str, Any]]:
+    """Unconfirmed contacts: a fixed set per list (double opt-in not yet confirmed)."""
+    return _fixed(data, "uc", UNCONFIRMED_PER_LIST)
+
+
+def seeded_removals(data: DataStore) -> list[dict[str, Any]]:
+    """Contacts removed before the sandbox started: a fixed set per list, every `reason` used."""
+    out = _fixed(data, "rm", REMOVED_PER_LIST)
+    for number, item in enumerate(out):
+        item["reason"] = REASONS[number % len(REASONS)]
+        item["deletedOn"] = fmt_ts(SEED_END - 86_400 * (number + 1))
+    return out
+
+
+def removed(data: DataStore) -> list[dict[str, Any]]:
+    """Every removed contact: the seeded ones, then those removed since (DELETE /contacts/{id})."""
+    cs = data.contacts_store
+    return [*seeded_removals(data), *(searched(cs, row) for row in sorted(cs.removed))]
+
+
 def _matches(data: DataStore, kind: str, sections: list[tuple[set[int], set[str]]]) -> list[Any]:
     cs = data.contacts_store
-    if kind == "unconfirmed":
-        items = unconfirmed(data)
-        return [
-            i
-            for i in items
-            if _in_sections(sections, cs.campaign_index[i["campaign"]["campaignId"]], cycling=False)
-        ]
     if kind == "undelivered":
         return []
-    rows = sorted(cs.removed) if kind == "removed" else list(cs.live_rows())
-    wanted = [
-        r
-        for r in rows
-        if _in_sections(sections, cs.campaign[r], cycling=cs.day_of_cycle(r) is not None)
+    if kind == "subscribed":
+        items = [searched(cs, row) for row in cs.live_rows()]
+    else:
+        items = removed(data) if kind == "removed" else unconfirmed(data)
+    return [
+        i
+        for i in items
+        if _in_sections(
+            sections,
+            cs.campaign_index[i["campaign"]["campaignId"]],
+            cycling=i["dayOfCycle"] is not None,
+        )
     ]
-    return [searched(cs, r) for r in wanted]
 
 
 def _sort(items: list[dict[str, Any]], ctx: Ctx) -> None:
@@ -204,4 +228,4 @@ def search_contacts(ctx: Ctx) -> Response:
     return Response(200, list(page.items), page.headers)
 
 
-__all__ = ["REASONS", "search_contacts", "searched", "unconfirmed"]
+__all__ = ["REASONS", "removed", "search_contacts", "searched", "seeded_removals", "unconfirmed"]

@@ -107,7 +107,7 @@ def test_discovery_lists_every_stream():
     tap = TapGetResponse(config={"api_key": "k"}, parse_env_config=False)
     catalog = tap.catalog_dict["streams"]
     assert sorted(entry["stream"] for entry in catalog) == sorted(cls.name for cls in STREAMS)
-    assert len(STREAMS) == 35
+    assert len(STREAMS) == 37
 
 
 @pytest.mark.parametrize("stream", sorted(COLLECTIONS))

@@ -1,0 +1,106 @@
+"""Removed and unconfirmed contacts through the sandbox's `POST /search-contacts/contacts`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tap_getresponse.streams import removals
+from tests.sandbox import Scale
+from tests.sandbox.search import removed, seeded_removals, unconfirmed
+from tests.sandbox.util import now
+from tests.tap.conftest import run_sync, sandbox_config
+
+DAY = 86_400
+
+
+@pytest.fixture
+def sb(make_sandbox):
+    return make_sandbox(scale=Scale(contacts=60, campaigns=5), seed=7)
+
+
+def remove(sb, index: int, reason: str, when: int | None = None) -> str:
+    """Remove the index-th live contact as GetResponse would; return its id."""
+    contact_id = sb.data.contacts[index]["contactId"]
+    with sb.data.lock:
+        store = sb.data.contacts_store
+        store.delete(store.row_of(contact_id), reason=reason, when=when)
+    return contact_id
+
+
+def every_removed(sb) -> set[str]:
+    return {c["contactId"] for c in removed(sb.data)}
+
+
+def moment(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value)
+
+
+def test_a_full_sync_emits_every_removed_contact_with_reason_and_deleted_on(sb):
+    old = now() - 3 * DAY
+    expected = {
+        remove(sb, 0, "unsubscribe", old): "unsubscribe",
+        remove(sb, 5, "bounce", old): "bounce",
+    }
+    expected[remove(sb, 9, "api", now() - 60)] = "api"
+    expected |= {c["contactId"]: c["reason"] for c in seeded_removals(sb.data)}
+    result = run_sync(sandbox_config(sb), streams=["removed_contacts"])
+    records = result.records["removed_contacts"]
+    assert {r["contactId"]: r["reason"] for r in records} == expected
+    assert all(moment(r["deletedOn"]).tzinfo is not None for r in records)
+    assert {"email", "campaign", "createdOn", "origin", "score"} <= records[0].keys()
+    bookmark = result.state["bookmarks"]["removed_contacts"]["replication_key_value"]
+    assert moment(bookmark) == max(moment(r["deletedOn"]) for r in records)
+
+
+def test_a_rerun_emits_only_contacts_removed_after_the_bookmark_less_the_lookback(sb):
+    bookmark = now() - 3 * DAY
+    at_bookmark = remove(sb, 0, "unsubscribe", bookmark)
+    config = sandbox_config(sb, lookback_minutes=60)
+    first = run_sync(config, streams=["removed_contacts"])
+    assert len(first.records["removed_contacts"]) == len(removed(sb.data))
+    remove(sb, 2, "support", bookmark - 7_200)  # before the bookmark less the lookback
+    within_lookback = remove(sb, 3, "complaint", bookmark - 600)
+    later = remove(sb, 4, "user", now() - DAY)
+    second = run_sync(config, streams=["removed_contacts"], state=first.state)
+    emitted = {r["contactId"] for r in second.records["removed_contacts"]}
+    assert emitted == {at_bookmark, within_lookback, later}
+    searches = [r for r in sb.log if r.path == removals.SEARCH_PATH]
+    assert all(r.query.get("sort[createdOn]") == "asc" for r in searches)
+
+
+def test_lists_are_split_into_sections_and_requests_where_the_limits_require(sb, monkeypatch):
+    monkeypatch.setattr(removals, "LISTS_PER_SECTION", 2)
+    monkeypatch.setattr(removals, "MAX_SECTIONS", 2)
+    for index in range(0, 40, 4):
+        remove(sb, index, "api", now() - DAY)
+    result = run_sync(sandbox_config(sb), streams=["removed_contacts"])
+    assert {r["contactId"] for r in result.records["removed_contacts"]} == every_removed(sb)
+    bodies = [r.body for r in sb.log if r.path == removals.SEARCH_PATH]
+    # 5 lists: sections of 2, 2 and 1 list, sent as 2 + 1 sections.
+    assert [len(b["section"]) for b in bodies] == [2, 1]
+    named = [c for b in bodies for s in b["section"] for c in s["campaignIdsList"]]
+    assert sorted(named) == sorted(c["campaignId"] for c in sb.data.campaigns)
+    assert all(b["subscribersType"] == ["removed"] for b in bodies)
+    sections = [s for b in bodies for s in b["section"]]
+    assert all(s["subscriptionDate"] == "all_time" for s in sections)
+    assert all(set(s["subscriberCycle"]) == set(removals.CYCLES) for s in sections)
+
+
+def test_removed_contacts_are_paged(sb):
+    for index in range(12):
+        remove(sb, index, "cleaner", now() - DAY)
+    result = run_sync(sandbox_config(sb, page_size=5), streams=["removed_contacts"])
+    assert {r["contactId"] for r in result.records["removed_contacts"]} == every_removed(sb)
+    pages = sorted(int(r.query["page"]) for r in sb.log if r.path == removals.SEARCH_PATH)
+    assert pages == list(range(1, -(-len(every_removed(sb)) // 5) + 1))
+    assert len(pages) > 1
+
+
+def test_unconfirmed_contacts_are_read_in_full(sb):
+    result = run_sync(sandbox_config(sb), streams=["unconfirmed_contacts"])
+    emitted = {r["contactId"] for r in result.records["unconfirmed_contacts"]}
+    assert emitted == {c["contactId"] for c in unconfirmed(sb.data)}
+    again = run_sync(sandbox_config(sb), streams=["unconfirmed_contacts"], state=result.state)
+    assert {r["contactId"] for r in again.records["unconfirmed_contacts"]} == emitted
