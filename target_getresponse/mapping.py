@@ -99,6 +99,8 @@ class Prepared:
     tag_names: list[str] = field(default_factory=list)
     custom: dict[str, list[str]] = field(default_factory=dict)
     custom_names: dict[str, list[str]] = field(default_factory=dict)
+    #: The record asks to remove the contact from its list (`_sdc_deleted_at`: removals.py).
+    deleted: bool = False
 
     @property
     def key(self) -> str:
@@ -306,6 +308,16 @@ def custom_values_upsert(prepared: Prepared) -> dict[str, t.Any]:
     """An `upsertContactCustoms` body: sets the listed fields, never removes other ones."""
     values = [{"customFieldId": k, "value": v} for k, v in prepared.custom.items()]
     return {"customFieldValues": values}
+
+
+def tags_replacement(prepared: Prepared) -> dict[str, t.Any]:
+    """An `updateContact` body part whose `tags` replace all of the contact's (`tags_mode`)."""
+    return {"tags": [{"tagId": tag} for tag in prepared.tag_ids]}
+
+
+def replaces_tags(prepared: Prepared) -> bool:
+    """Whether the record states its tags (an empty list clears them; no property: left alone)."""
+    return "tags" in prepared.record
 
 
 def tags_upsert(prepared: Prepared) -> dict[str, t.Any]:

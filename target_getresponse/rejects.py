@@ -18,7 +18,16 @@ if t.TYPE_CHECKING:
     from tap_getresponse.api import GetResponseAPIError
 
 #: Outcomes: every record read ends in exactly one of them, so they add up to `received`.
-OUTCOMES = ("added", "existing", "updated", "merged", "rejected", "unreadable")
+OUTCOMES = (
+    "added",
+    "existing",
+    "updated",
+    "removed",
+    "deletes_skipped",
+    "merged",
+    "rejected",
+    "unreadable",
+)
 SUMMARY_FIELDS = ("received", "sent", *OUTCOMES, "api_calls")
 #: Client errors that are the same for every record: they end the run.
 RUN_ERRORS = frozenset(
@@ -32,7 +41,9 @@ class Tally:
 
     `received` counts RECORD messages and input lines that could not be read (they may have
     been records); `merged` counts records replaced by a later one for the same email and list
-    in the same batch; `sent` counts contacts sent to the API, which is no outcome of its own.
+    in the same batch; `removed` counts contacts taken off their list (or already gone) for
+    records with `_sdc_deleted_at`, `deletes_skipped` such records while `process_deletes` is
+    off; `sent` counts contacts sent to the API, which is no outcome of its own.
     """
 
     received: int = 0
@@ -40,6 +51,8 @@ class Tally:
     added: int = 0
     existing: int = 0
     updated: int = 0
+    removed: int = 0
+    deletes_skipped: int = 0
     merged: int = 0
     rejected: int = 0
     unreadable: int = 0

@@ -20,6 +20,7 @@ from target_getresponse.mapping import RejectError
 from target_getresponse.membership import Membership
 from target_getresponse.reader import Abandoned
 from target_getresponse.rejects import Rejects, Tally
+from target_getresponse.removals import Removals
 from target_getresponse.resolver import Resolver
 from target_getresponse.sender import Sender
 from target_getresponse.updates import Updates
@@ -36,11 +37,12 @@ if t.TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Loader:
-    """The loader's parts, made on the first batch: list membership, adds and updates."""
+    """The loader's parts, made on the first batch: list membership, adds, updates, removals."""
 
     membership: Membership
     adds: Adds
     updates: Updates
+    removals: Removals
 
 
 class LoadRun:
@@ -120,6 +122,14 @@ class LoadRun:
                     track_sent=self.settings.verifying,
                 ),
                 updates=Updates(
+                    client,
+                    membership,
+                    self.tally,
+                    self.reject_prepared,
+                    dry_run=dry_run,
+                    replace_tags=self.settings.tags_mode == "replace",
+                ),
+                removals=Removals(
                     client, membership, self.tally, self.reject_prepared, dry_run=dry_run
                 ),
             )
@@ -140,12 +150,22 @@ class LoadRun:
         self.sender.submit(load)
 
     def _load_list(self, loader: Loader, campaign_id: str, contacts: Sequence[Prepared]) -> None:
-        """Add the new contacts of one list; count or update the ones it already has."""
+        """Remove the deleted; add the new contacts; count or update the ones the list holds."""
+        removed = [p for p in contacts if p.deleted]
+        if removed:
+            keys = [p.key for p in removed]
+            loader.updates.discard(campaign_id, keys)
+            for key in keys:
+                loader.adds.sent.get(campaign_id, {}).pop(key, None)  # not to `verify`
+            loader.removals.remove(campaign_id, removed)
+            contacts = [p for p in contacts if not p.deleted]
         known = loader.membership.members(campaign_id, [p.key for p in contacts])
         new = [p for p in contacts if p.key not in known]
         on_list = [p for p in contacts if p.key in known]
         if self.settings.load_method == "upsert":
             loader.updates.upsert(campaign_id, on_list, known)
+        elif self.settings.tags_mode == "replace":
+            loader.updates.retag(campaign_id, on_list, known)
         else:
             self.tally.count(existing=len(on_list))
         loader.adds.add(campaign_id, new)

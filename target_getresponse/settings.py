@@ -54,6 +54,21 @@ TARGET_SETTINGS = th.PropertiesList(
         "also update existing contacts' name, custom field values and tags.",
     ),
     th.Property(
+        "tags_mode",
+        th.StringType(allowed_values=["add", "replace"]),
+        default="add",
+        description="`add`: records' tags are added to a contact's. `replace`: every existing "
+        "contact the input names ends with exactly its record's tags (one `updateContact` call "
+        "per such contact); a record without a `tags` property leaves tags alone.",
+    ),
+    th.Property(
+        "process_deletes",
+        th.BooleanType,
+        default=False,
+        description="Remove the contact of a record whose `_sdc_deleted_at` is set from its "
+        "list. Off: such records are counted as `deletes_skipped` and nothing is removed.",
+    ),
+    th.Property(
         "rejects_file",
         th.StringType,
         default="output/getresponse-rejects.jsonl",
@@ -111,6 +126,8 @@ class TargetSettings:
     create_missing_tags: bool
     create_missing_custom_fields: bool
     load_method: t.Literal["add", "upsert"]
+    tags_mode: t.Literal["add", "replace"]
+    process_deletes: bool
     rejects_file: str
     rejects_include_records: bool
     fail_on_reject: bool

@@ -12,6 +12,7 @@ from typing_extensions import override
 from tap_getresponse.api import ConfigError, GetResponseAPIError
 from tap_getresponse.api.limits import MAX_BATCH_CONTACTS
 from target_getresponse.mapping import Prepared, RejectError, read_contact
+from target_getresponse.removals import DELETED_AT, is_deletion
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
@@ -25,7 +26,7 @@ if t.TYPE_CHECKING:
 class ContactsSink(BatchSink):
     """Validates and resolves each record, then loads up to 1000 contacts at a time.
 
-    Three private SDK hooks are overridden (each says why): the SDK would end the run, or log
+    Four private SDK hooks are overridden (each says why): the SDK would end the run, or log
     whole records, where this target rejects one record and goes on.
     """
 
@@ -75,6 +76,18 @@ class ContactsSink(BatchSink):
             return record
 
     @override
+    def _remove_sdc_metadata_from_record(self, record: dict[str, t.Any]) -> None:
+        """The SDK's metadata columns go, but `_sdc_deleted_at` stays: it asks for a removal.
+
+        Private SDK hook, kept because the SDK drops that column before any public hook sees
+        the record (unless `add_record_metadata`, which adds columns no contact has).
+        """
+        deleted_at = record.get(DELETED_AT)
+        super()._remove_sdc_metadata_from_record(record)
+        if deleted_at is not None:
+            record[DELETED_AT] = deleted_at
+
+    @override
     def _singer_validate_message(self, record: dict[str, t.Any]) -> None:
         """A record missing its stream's key properties is a reject, not the end of the run.
 
@@ -98,6 +111,9 @@ class ContactsSink(BatchSink):
         try:
             if self._invalid is not None:
                 raise RejectError(self._invalid)  # noqa: TRY301 - one path for every reject
+            if is_deletion(record) and not run.settings.process_deletes:
+                run.tally.count(deletes_skipped=1)
+                return
             prepared = self.prepare(record, line)
         except RejectError as error:
             run.reject_record(self.stream_name, record, error, self.key_properties, line)
@@ -131,8 +147,19 @@ class ContactsSink(BatchSink):
             record=record,
             key_properties=self.key_properties,
             line=line,
+            deleted=is_deletion(record),
         )
-        self.load_run.resolver.resolve(prepared, self.schema.get("properties", {}))
+        resolver = self.load_run.resolver
+        if prepared.deleted:
+            # A removal needs the list only: tags or fields it names are not looked at.
+            if contact.campaign is None:
+                msg = "record names no list and no default `campaign_id` is configured"
+                raise RejectError(msg)
+            contact.campaign = resolver.campaign_id(
+                contact.campaign, is_name=contact.campaign_is_name
+            )
+            return prepared
+        resolver.resolve(prepared, self.schema.get("properties", {}))
         return prepared
 
     @override

@@ -21,6 +21,8 @@ from target_getresponse.mapping import (
     contact_changes,
     custom_values_upsert,
     import_body,
+    replaces_tags,
+    tags_replacement,
     tags_upsert,
 )
 from target_getresponse.membership import parallel_map
@@ -55,7 +57,7 @@ VISIBILITY_TIMEOUT_SECONDS = 60.0
 class Updates:
     """Updates existing contacts (one by one for a few, an import for many) and verifies adds."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the updates' collaborators and switches
         self,
         client: GetResponseClient,
         membership: Membership,
@@ -63,13 +65,15 @@ class Updates:
         reject: Callable[[Prepared, RejectError], None],
         *,
         dry_run: bool,
+        replace_tags: bool = False,
     ) -> None:
-        """Nothing is sent until the first contact a list already holds arrives."""
+        """`replace_tags` (`tags_mode` replace): a record's tags replace the contact's."""
         self.client = client
         self.membership = membership
         self.tally = tally
         self.reject = reject
         self.dry_run = dry_run
+        self.replace_tags = replace_tags
         self._updated_one_by_one: dict[str, int] = {}
         self._deferred: dict[str, dict[str, Prepared]] = {}
 
@@ -89,7 +93,8 @@ class Updates:
         budget = UPSERT_IMPORT_THRESHOLD - self._updated_one_by_one.get(campaign_id, 0)
         one_by_one: list[tuple[Prepared, str]] = []
         for prepared, contact_id in resolved:
-            if budget > 0 or not prepared.importable:
+            # An import only adds tags: replacing them takes `updateContact`, one by one.
+            if budget > 0 or not prepared.importable or self.replace_tags:
                 one_by_one.append((prepared, contact_id))
                 budget -= 1
             else:
@@ -103,6 +108,47 @@ class Updates:
         self.tally.count(sent=updated, updated=updated)
         if len(self._deferred.get(campaign_id, ())) >= IMPORT_MAX_ROWS:
             self._import(campaign_id, list(self._deferred.pop(campaign_id).values()))
+
+    def retag(
+        self,
+        campaign_id: str,
+        on_list: Sequence[Prepared],
+        known: Mapping[str, str | None],
+    ) -> None:
+        """`load_method` add with `tags_mode` replace: existing contacts get exactly their tags.
+
+        One `updateContact` per contact whose record states its tags (counted `updated`); the
+        others stay as they are (`existing`).
+        """
+        stating = [p for p in on_list if replaces_tags(p)]
+        self.tally.count(existing=len(on_list) - len(stating))
+        if self.dry_run:
+            self.tally.count(updated=len(stating))
+            return
+        added_earlier = [p for p in stating if known[p.key] is None]
+        resolved = [(p, cid) for p in stating if (cid := known[p.key]) is not None]
+        resolved += self._ids_of_added(campaign_id, added_earlier)
+        done = sum(
+            parallel_map(lambda item: self._retag_one(*item), resolved, self.membership.parallel)
+        )
+        self.tally.count(sent=done, updated=done)
+
+    def _retag_one(self, prepared: Prepared, contact_id: str) -> bool:
+        try:
+            self.client.request("POST", f"/contacts/{contact_id}", json=tags_replacement(prepared))
+        except GetResponseAPIError as error:
+            if not is_record_problem(error):
+                raise
+            self.reject(prepared, refused(error))
+            return False
+        return True
+
+    def discard(self, campaign_id: str, keys: Sequence[str]) -> None:
+        """Drop waiting updates of contacts about to be removed (an import would re-add them)."""
+        waiting = self._deferred.get(campaign_id, {})
+        for key in keys:
+            if waiting.pop(key, None) is not None:
+                self.tally.count(merged=1)  # replaced by the later record, as in one batch
 
     def _ids_of_added(
         self, campaign_id: str, contacts: Sequence[Prepared]
@@ -133,6 +179,9 @@ class Updates:
     def _update_one(self, prepared: Prepared, contact_id: str) -> bool:
         """Name, cycle and scoring, then custom fields and tags without dropping other ones."""
         changes = contact_changes(prepared)
+        replacing = self.replace_tags and replaces_tags(prepared)
+        if replacing:
+            changes |= tags_replacement(prepared)
         try:
             if changes:
                 self.client.request("POST", f"/contacts/{contact_id}", json=changes)
@@ -142,7 +191,7 @@ class Updates:
                     f"/contacts/{contact_id}/custom-fields",
                     json=custom_values_upsert(prepared),
                 )
-            if prepared.tag_ids:
+            if prepared.tag_ids and not replacing:
                 self.client.request(
                     "POST", f"/contacts/{contact_id}/tags", json=tags_upsert(prepared)
                 )

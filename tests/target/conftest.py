@@ -124,7 +124,16 @@ def rejects(tmp_path: Path) -> list[dict]:
 
 
 #: Every outcome a record can have: they add up to `received` (README, target section).
-OUTCOMES = ("added", "existing", "updated", "merged", "rejected", "unreadable")
+OUTCOMES = (
+    "added",
+    "existing",
+    "updated",
+    "removed",
+    "deletes_skipped",
+    "merged",
+    "rejected",
+    "unreadable",
+)
 
 
 def adds_up(summary: dict[str, int]) -> bool:

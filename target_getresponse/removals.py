@@ -1,0 +1,93 @@
+"""Removing contacts from their list for records the source marks deleted (`_sdc_deleted_at`).
+
+A removal finds the contact's id the way adds find members (membership.py: the list's pages or
+exact-match lookups, whichever is cheaper) and sends `DELETE /contacts/{contactId}` (OpenAPI
+`deleteContact`). Only contacts a record names are ever removed. A contact that is not on the list,
+or that answers 404, is already gone: a success, so a rerun removes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+from http import HTTPStatus
+
+from tap_getresponse.api import GetResponseAPIError
+from target_getresponse.logs import mask_email
+from target_getresponse.membership import parallel_map
+from target_getresponse.rejects import is_record_problem, refused
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from tap_getresponse.api import GetResponseClient
+    from target_getresponse.mapping import Prepared, RejectError
+    from target_getresponse.membership import Membership
+    from target_getresponse.rejects import Tally
+
+LOGGER = logging.getLogger("target_getresponse.removals")
+#: The Singer convention for a record whose row the source deleted.
+DELETED_AT = "_sdc_deleted_at"
+
+
+def is_deletion(record: Mapping[str, t.Any]) -> bool:
+    """Whether the record asks to remove its contact (`_sdc_deleted_at` set)."""
+    return record.get(DELETED_AT) not in (None, "")
+
+
+class Removals:
+    """Removes the contacts of deleted records from their list, several at a time."""
+
+    def __init__(
+        self,
+        client: GetResponseClient,
+        membership: Membership,
+        tally: Tally,
+        reject: Callable[[Prepared, RejectError], None],
+        *,
+        dry_run: bool,
+    ) -> None:
+        """Nothing is sent until the first deleted record of a list arrives."""
+        self.client = client
+        self.membership = membership
+        self.tally = tally
+        self.reject = reject
+        self.dry_run = dry_run
+
+    def remove(self, campaign_id: str, contacts: Sequence[Prepared]) -> None:
+        """Take `contacts` off the list; those not on it count as removed already."""
+        if not contacts:
+            return
+        known = self.membership.members(campaign_id, [p.key for p in contacts])
+        # Added earlier in this run: the id is not known yet, so it is looked up.
+        unknown_ids = [p for p in contacts if p.key in known and known[p.key] is None]
+        ids = self.membership.lookup_all(campaign_id, [p.key for p in unknown_ids])
+        resolved = dict(known) | {p.key: cid for p, cid in zip(unknown_ids, ids, strict=True)}
+        targets = [(p, cid) for p in contacts if (cid := resolved.get(p.key)) is not None]
+        gone = len(contacts) - len(targets)
+        self.tally.count(removed=gone)
+        if self.dry_run:
+            for prepared, _ in targets:
+                LOGGER.info(
+                    "Dry run: would remove %s from list %s", mask_email(prepared.key), campaign_id
+                )
+            self.tally.count(removed=len(targets))
+            return
+        done = parallel_map(
+            lambda item: self._remove_one(campaign_id, *item), targets, self.membership.parallel
+        )
+        sent = sum(done)
+        self.tally.count(sent=sent, removed=sent)
+
+    def _remove_one(self, campaign_id: str, prepared: Prepared, contact_id: str) -> bool:
+        """One `deleteContact`; 404 is a contact already gone. False: rejected."""
+        try:
+            self.client.request("DELETE", f"/contacts/{contact_id}")
+        except GetResponseAPIError as error:
+            if error.http_status != HTTPStatus.NOT_FOUND:
+                if not is_record_problem(error):
+                    raise
+                self.reject(prepared, refused(error, "could not be removed"))
+                return False
+        self.membership.index(campaign_id).members.pop(prepared.key, None)
+        return True
