@@ -9,19 +9,22 @@ or that answers 404, is already gone: a success, so a rerun removes nothing twic
 from __future__ import annotations
 
 import logging
+import time
 import typing as t
 from http import HTTPStatus
 
 from tap_getresponse.api import GetResponseAPIError
 from target_getresponse.logs import mask_email
+from target_getresponse.mapping import RejectError
 from target_getresponse.membership import parallel_map
 from target_getresponse.rejects import is_record_problem, refused
+from target_getresponse.updates import VISIBILITY_TIMEOUT_SECONDS
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from tap_getresponse.api import GetResponseClient
-    from target_getresponse.mapping import Prepared, RejectError
+    from target_getresponse.mapping import Prepared
     from target_getresponse.membership import Membership
     from target_getresponse.rejects import Tally
 
@@ -59,12 +62,11 @@ class Removals:
         if not contacts:
             return
         known = self.membership.members(campaign_id, [p.key for p in contacts])
-        # Added earlier in this run: the id is not known yet, so it is looked up.
-        unknown_ids = [p for p in contacts if p.key in known and known[p.key] is None]
-        ids = self.membership.lookup_all(campaign_id, [p.key for p in unknown_ids])
-        resolved = dict(known) | {p.key: cid for p, cid in zip(unknown_ids, ids, strict=True)}
-        targets = [(p, cid) for p in contacts if (cid := resolved.get(p.key)) is not None]
-        gone = len(contacts) - len(targets)
+        added_earlier = [p for p in contacts if p.key in known and known[p.key] is None]
+        found = self._ids_of_added(campaign_id, added_earlier)
+        targets = [(p, cid) for p in contacts if (cid := known.get(p.key)) is not None]
+        targets += found
+        gone = len(contacts) - len(targets) - (len(added_earlier) - len(found))
         self.tally.count(removed=gone)
         if self.dry_run:
             for prepared, _ in targets:
@@ -78,6 +80,27 @@ class Removals:
         )
         sent = sum(done)
         self.tally.count(sent=sent, removed=sent)
+
+    def _ids_of_added(
+        self, campaign_id: str, contacts: Sequence[Prepared]
+    ) -> list[tuple[Prepared, str]]:
+        """Ids of contacts this run added: looked up until they show (batch adds answer 202).
+
+        One that never shows is a reject, not "already gone": it may still appear.
+        """
+        found: list[tuple[Prepared, str]] = []
+        waiting = list(contacts)
+        deadline = time.monotonic() + VISIBILITY_TIMEOUT_SECONDS
+        while waiting:
+            ids = self.membership.lookup_all(campaign_id, [p.key for p in waiting])
+            found += [(p, cid) for p, cid in zip(waiting, ids, strict=True) if cid is not None]
+            waiting = [p for p, cid in zip(waiting, ids, strict=True) if cid is None]
+            if not waiting or time.monotonic() >= deadline:
+                break
+            time.sleep(1.0)
+        for prepared in waiting:
+            self.reject(prepared, RejectError("added earlier in this run and not visible yet"))
+        return found
 
     def _remove_one(self, campaign_id: str, prepared: Prepared, contact_id: str) -> bool:
         """One `deleteContact`; 404 is a contact already gone. False: rejected."""

@@ -129,6 +129,19 @@ def test_a_refused_removal_is_a_reject_with_the_apis_reason(make_sandbox, run_ta
     assert reject["email"] == "***@shop.example.org"
 
 
+def test_a_contact_added_earlier_in_the_run_is_removed_once_visible(make_sandbox, run_target):
+    sb = make_sandbox(scale=FEW, async_delay=0.3)  # batch adds show up 0.3 s after the 202
+    email = emails(50)[0]
+    records = [{"email": email, "name": "Short stay"}, {"email": email, **DELETED}]
+    lines = singer_lines(records, schema=SCHEMA_DELETES, state_every=1)
+    run = run_target(sb, lines, process_deletes=True, batch_size_rows=1)
+    assert run.returncode == 0, run.stderr
+    assert run.summary["added"] == run.summary["removed"] == 1
+    assert len(deletes(sb)) == 1
+    assert not on_list(sb, email)
+    assert adds_up(run.summary), run.summary
+
+
 def test_dry_run_lists_what_it_would_remove(make_sandbox, run_target):
     sb = make_sandbox(scale=FEW)
     loaded(sb, run_target)
