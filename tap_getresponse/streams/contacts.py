@@ -10,12 +10,12 @@ from typing_extensions import override
 from tap_getresponse import windows
 from tap_getresponse.client import GetResponseStream
 from tap_getresponse.fanout import BatchedFanOutStream
-from tap_getresponse.run import ParentCollection
+from tap_getresponse.run import ParentCollection, StreamUnavailableError
+from tap_getresponse.streams import removals
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from singer_sdk import Stream
     from singer_sdk.helpers.types import Context
 
     from tap_getresponse.api.collections import Page
@@ -23,9 +23,6 @@ if t.TYPE_CHECKING:
 STRING = {"type": ["string", "null"]}
 #: Before any GetResponse account existed: the lower bound of a first full activities read.
 EARLIEST = dt.datetime(1998, 1, 1, tzinfo=dt.UTC)
-#: A key part an activity does not have (only clicks have a click track): never "" or null,
-#: which loaders with NOT NULL keys refuse; "-" is no GetResponse id.
-NO_ID = "-"
 
 
 class ContactsStream(GetResponseStream):
@@ -38,12 +35,44 @@ class ContactsStream(GetResponseStream):
     window_field = "changedOn"
     is_sorted = True
 
+    #: Set on contacts removed since the last run (README, "Removed contacts"); null otherwise.
+    extra_properties: t.ClassVar = {
+        removals.DELETED_AT: {"type": ["string", "null"], "format": "date-time"}
+    }
+
     _child_batch: list[str] | None = None
 
     @override
-    def window_start(self, state: Mapping[str, t.Any]) -> dt.datetime | None:
-        # Details are read only for the contacts read here: from where they stopped (README).
-        return with_details(super().window_start(state), self.child_streams)
+    def request_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        # Removals first: the live contacts that follow leave the bookmark where they end.
+        yield from self.removed_since_bookmark(context)
+        yield from super().request_records(context)
+
+    def removed_since_bookmark(self, context: Context | None) -> list[dict[str, t.Any]]:
+        """Contacts removed after the bookmark less the lookback, with `_sdc_deleted_at`.
+
+        A first run (no bookmark) has none: it emits only contacts still there. One contact
+        search per run (`removed_contacts` reads the same), one request per 1,000 removals.
+        """
+        state = self.get_context_state(context)
+        if windows.bookmark(state, self.replication_key or "") is None:
+            return []
+        start = GetResponseStream.window_start(self, state)
+        lists = self.run.list_parents(
+            removals.LISTS, self.reader(removals.LISTS.path), self.log_repair
+        )
+        pages = removals.searched_pages(
+            self.run,
+            removals.search_forms("removed", lists),
+            page_size=self.page_size,
+            on_repair=self.log_repair,
+        )
+        try:
+            found = removals.removed_since(pages, start or EARLIEST, self.run.window_end)
+        except StreamUnavailableError as error:
+            self.logger.warning("Stream 'contacts': removed contacts not read (%s)", error)
+            return []
+        return [removals.as_deleted_contact(item) for item in found]
 
     @override
     def on_page(self, page: Page) -> None:
@@ -78,21 +107,6 @@ class ContactDetailsStream(BatchedFanOutStream):
     primary_keys = ("contactId",)
     replication_key = "changedOn"
     paginated = False
-    #: One request per contact: chosen, never a default (README, "Per-contact streams").
-    selected_by_default = False
-
-
-def with_details(start: dt.datetime | None, children: Iterable[Stream]) -> dt.datetime | None:
-    """`start`, or earlier: where selected `contact_details` last stopped (never: from the start).
-
-    So selecting it on a pipeline whose contacts have a bookmark fills in every contact's
-    details once, and selecting it again after a pause fills in what changed meanwhile.
-    """
-    for child in children:
-        if isinstance(child, ContactDetailsStream) and child.selected:
-            behind = child.window_start(child.stream_state)
-            start = None if start is None or behind is None else min(start, behind)
-    return start
 
 
 class ContactActivitiesStream(BatchedFanOutStream):
@@ -108,8 +122,6 @@ class ContactActivitiesStream(BatchedFanOutStream):
     window_field = "createdOn"
     window_sort = False
     extra_properties: t.ClassVar = {"resourceId": STRING, "clickTrackId": STRING}
-    #: One request per contact on every run: chosen, never a default (README).
-    selected_by_default = False
 
     @override
     def parent_window(self, saved: Mapping[str, t.Any]) -> windows.Window | None:
@@ -130,16 +142,13 @@ class ContactActivitiesStream(BatchedFanOutStream):
             # the normaliser's to report.
             item["resourceId"] = _lifted(item.get("resource"), "resourceId")
             item["clickTrackId"] = _lifted(item.get("clickTrack"), "id")
-            if item.get("activity") in {None, ""}:
-                item["activity"] = NO_ID
         return super().rows(items, parent_id)
 
 
 def _lifted(part: object, key: str) -> str:
-    """`part[key]` as text; NO_ID when missing, empty, or when the part or id is the wrong shape."""
+    """`part[key]` as text; "" when missing, or when the part or the id is of the wrong shape."""
     value = part.get(key) if type(part) is dict else None
-    text = str(value) if type(value) in {str, int} else ""
-    return text or NO_ID
+    return str(value) if type(value) in {str, int} else ""
 
 
 class CustomFieldsStream(GetResponseStream):

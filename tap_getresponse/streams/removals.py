@@ -39,6 +39,10 @@ MAX_SECTIONS = 8
 LISTS_PER_SECTION = 100
 #: Both autoresponder cycles: a search names the cycles it matches (`SearchContactSection`).
 CYCLES = ("receiving_autoresponder", "not_receiving_autoresponder")
+#: The Singer soft-delete column: when the record was deleted at the source.
+DELETED_AT = "_sdc_deleted_at"
+#: `SearchedContactDetails` fields a `contacts` record (`ContactListElement`) has by the same name.
+CONTACT_KEYS = ("contactId", "name", "email", "origin", "dayOfCycle", "createdOn", "campaign")
 
 
 def search_forms(subscribers_type: str, list_ids: list[str]) -> list[dict[str, t.Any]]:
@@ -149,3 +153,15 @@ def removed_since(
                 found.append((moment, item))
     found.sort(key=lambda pair: pair[0])
     return [item for _, item in found]
+
+
+def as_deleted_contact(item: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """A removed contact as a `contacts` record: its removal is its last change (`changedOn`).
+
+    `_sdc_deleted_at` is the Singer convention that targets read as "mark or drop this row".
+    """
+    record = {key: item.get(key) for key in CONTACT_KEYS}
+    record["scoring"] = item.get("score")
+    record["changedOn"] = item.get("deletedOn")
+    record[DELETED_AT] = item.get("deletedOn")
+    return record

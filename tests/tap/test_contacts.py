@@ -65,9 +65,12 @@ def test_rerun_with_state_reads_new_and_changed_contacts_and_little_else(small, 
     next_second()
 
     second = sync(config, state=first.state, streams=CONTACT_STREAMS)
-    seen = set(second.ids("contacts", "contactId"))
+    live = [r for r in second.records["contacts"] if not r.get("_sdc_deleted_at")]
+    seen = {r["contactId"] for r in live}
     assert updated | added <= seen
     assert not deleted & seen
+    soft = {r["contactId"] for r in second.records["contacts"] if r.get("_sdc_deleted_at")}
+    assert deleted <= soft, "contacts removed since the bookmark come as soft deletes"
     assert set(second.ids("contact_details", "contactId")) == seen
     assert all(
         r["name"] == "Renamed" for r in second.records["contacts"] if r["contactId"] in updated

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import requests
 
 from tap_getresponse.streams import removals
+from tap_getresponse.tap import TapGetResponse
 from tests.sandbox import Scale
 from tests.sandbox.search import removed, seeded_removals, unconfirmed
 from tests.sandbox.util import now
-from tests.tap.conftest import run_sync, sandbox_config
+from tests.tap.conftest import next_second, run_sync, sandbox_config
 
 DAY = 86_400
 
@@ -104,3 +106,39 @@ def test_unconfirmed_contacts_are_read_in_full(sb):
     assert emitted == {c["contactId"] for c in unconfirmed(sb.data)}
     again = run_sync(sandbox_config(sb), streams=["unconfirmed_contacts"], state=result.state)
     assert {r["contactId"] for r in again.records["unconfirmed_contacts"]} == emitted
+
+
+def delete_over_http(sb, contact_id: str) -> None:
+    """Remove a contact the way a user's API call does: `DELETE /contacts/{contactId}`."""
+    response = requests.delete(
+        f"{sb.url}/contacts/{contact_id}",
+        headers={"X-Auth-Token": f"api-key {sb.api_key}"},
+        timeout=10,
+    )
+    assert response.status_code == 204
+
+
+def test_contacts_removed_between_runs_are_emitted_in_contacts_as_soft_deletes(sb):
+    first = run_sync(sandbox_config(sb), streams=["contacts"])
+    assert not [r for r in first.records["contacts"] if r.get("_sdc_deleted_at")]
+    assert not [r for r in sb.log if r.path == removals.SEARCH_PATH], "a first run emits none"
+    gone = sb.data.contacts[7]
+    delete_over_http(sb, gone["contactId"])
+    next_second()  # the removal falls inside the second run's window
+    second = run_sync(sandbox_config(sb), streams=["contacts"], state=first.state)
+    deleted = {r["contactId"]: r for r in second.records["contacts"] if r.get("_sdc_deleted_at")}
+    bookmark = moment(first.state["bookmarks"]["contacts"]["replication_key_value"])
+    floor = bookmark - dt.timedelta(minutes=60)  # the default lookback
+    expected = {c["contactId"] for c in removed(sb.data) if moment(c["deletedOn"]) >= floor}
+    assert gone["contactId"] in expected
+    assert set(deleted) == expected
+    record = deleted[gone["contactId"]]
+    (found,) = [c for c in removed(sb.data) if c["contactId"] == gone["contactId"]]
+    assert moment(record["_sdc_deleted_at"]) == moment(found["deletedOn"])
+    assert record["changedOn"] == record["_sdc_deleted_at"]
+    assert (record["email"], record["campaign"]["campaignId"]) == (
+        gone["email"],
+        gone["campaign"]["campaignId"],
+    )
+    tap = TapGetResponse(config={"api_key": "k"}, parse_env_config=False)
+    assert "_sdc_deleted_at" in tap.streams["contacts"].schema["properties"]
