@@ -16,6 +16,7 @@ from tap_getresponse.streams import removals
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
+    from singer_sdk import Stream
     from singer_sdk.helpers.types import Context
 
     from tap_getresponse.api.collections import Page
@@ -23,6 +24,9 @@ if t.TYPE_CHECKING:
 STRING = {"type": ["string", "null"]}
 #: Before any GetResponse account existed: the lower bound of a first full activities read.
 EARLIEST = dt.datetime(1998, 1, 1, tzinfo=dt.UTC)
+#: A key part an activity does not have (only clicks have a click track): never "" or null,
+#: which loaders with NOT NULL keys refuse; "-" is no GetResponse id.
+NO_ID = "-"
 
 
 class ContactsStream(GetResponseStream):
@@ -75,6 +79,11 @@ class ContactsStream(GetResponseStream):
         return [removals.as_deleted_contact(item) for item in found]
 
     @override
+    def window_start(self, state: Mapping[str, t.Any]) -> dt.datetime | None:
+        # Details are read only for the contacts read here: from where they stopped (README).
+        return with_details(super().window_start(state), self.child_streams)
+
+    @override
     def on_page(self, page: Page) -> None:
         # Details are fetched a page of contacts at a time, before any of them is emitted, so the
         # bookmark never passes a contact whose details were not emitted (README, fan-out).
@@ -107,6 +116,21 @@ class ContactDetailsStream(BatchedFanOutStream):
     primary_keys = ("contactId",)
     replication_key = "changedOn"
     paginated = False
+    #: One request per contact: chosen, never a default (README, "Per-contact streams").
+    selected_by_default = False
+
+
+def with_details(start: dt.datetime | None, children: Iterable[Stream]) -> dt.datetime | None:
+    """`start`, or earlier: where selected `contact_details` last stopped (never: from the start).
+
+    So selecting it on a pipeline whose contacts have a bookmark fills in every contact's
+    details once, and selecting it again after a pause fills in what changed meanwhile.
+    """
+    for child in children:
+        if isinstance(child, ContactDetailsStream) and child.selected:
+            behind = child.window_start(child.stream_state)
+            start = None if start is None or behind is None else min(start, behind)
+    return start
 
 
 class ContactActivitiesStream(BatchedFanOutStream):
@@ -122,6 +146,8 @@ class ContactActivitiesStream(BatchedFanOutStream):
     window_field = "createdOn"
     window_sort = False
     extra_properties: t.ClassVar = {"resourceId": STRING, "clickTrackId": STRING}
+    #: One request per contact on every run: chosen, never a default (README).
+    selected_by_default = False
 
     @override
     def parent_window(self, saved: Mapping[str, t.Any]) -> windows.Window | None:
@@ -142,13 +168,16 @@ class ContactActivitiesStream(BatchedFanOutStream):
             # the normaliser's to report.
             item["resourceId"] = _lifted(item.get("resource"), "resourceId")
             item["clickTrackId"] = _lifted(item.get("clickTrack"), "id")
+            if item.get("activity") in {None, ""}:
+                item["activity"] = NO_ID
         return super().rows(items, parent_id)
 
 
 def _lifted(part: object, key: str) -> str:
-    """`part[key]` as text; "" when missing, or when the part or the id is of the wrong shape."""
+    """`part[key]` as text; NO_ID when missing, empty, or when the part or id is the wrong shape."""
     value = part.get(key) if type(part) is dict else None
-    return str(value) if type(value) in {str, int} else ""
+    text = str(value) if type(value) in {str, int} else ""
+    return text or NO_ID
 
 
 class CustomFieldsStream(GetResponseStream):
