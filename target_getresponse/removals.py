@@ -9,7 +9,6 @@ or that answers 404, is already gone: a success, so a rerun removes nothing twic
 from __future__ import annotations
 
 import logging
-import time
 import typing as t
 from http import HTTPStatus
 
@@ -18,7 +17,7 @@ from target_getresponse.logs import mask_email
 from target_getresponse.mapping import RejectError
 from target_getresponse.membership import parallel_map
 from target_getresponse.rejects import is_record_problem, refused
-from target_getresponse.updates import VISIBILITY_TIMEOUT_SECONDS
+from target_getresponse.updates import ids_once_visible
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -88,16 +87,7 @@ class Removals:
 
         One that never shows is a reject, not "already gone": it may still appear.
         """
-        found: list[tuple[Prepared, str]] = []
-        waiting = list(contacts)
-        deadline = time.monotonic() + VISIBILITY_TIMEOUT_SECONDS
-        while waiting:
-            ids = self.membership.lookup_all(campaign_id, [p.key for p in waiting])
-            found += [(p, cid) for p, cid in zip(waiting, ids, strict=True) if cid is not None]
-            waiting = [p for p, cid in zip(waiting, ids, strict=True) if cid is None]
-            if not waiting or time.monotonic() >= deadline:
-                break
-            time.sleep(1.0)
+        found, waiting = ids_once_visible(self.membership, campaign_id, contacts)
         for prepared in waiting:
             self.reject(prepared, RejectError("added earlier in this run and not visible yet"))
         return found

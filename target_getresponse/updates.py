@@ -54,6 +54,26 @@ IMPORT_TIMEOUT_SECONDS = 1800.0
 VISIBILITY_TIMEOUT_SECONDS = 60.0
 
 
+def ids_once_visible(
+    membership: Membership, campaign_id: str, contacts: Sequence[Prepared]
+) -> tuple[list[tuple[Prepared, str]], list[Prepared]]:
+    """Contacts this run added, looked up until they show: (with their ids, never shown).
+
+    Batch adds are applied asynchronously (`createBatchContacts` answers 202).
+    """
+    found: list[tuple[Prepared, str]] = []
+    waiting = list(contacts)
+    deadline = time.monotonic() + VISIBILITY_TIMEOUT_SECONDS
+    while waiting:
+        ids = membership.lookup_all(campaign_id, [p.key for p in waiting])
+        found += [(p, cid) for p, cid in zip(waiting, ids, strict=True) if cid is not None]
+        waiting = [p for p, cid in zip(waiting, ids, strict=True) if cid is None]
+        if not waiting or time.monotonic() >= deadline:
+            break
+        time.sleep(1.0)
+    return found, waiting
+
+
 class Updates:
     """Updates existing contacts (one by one for a few, an import for many) and verifies adds."""
 
@@ -158,16 +178,7 @@ class Updates:
         Batch adds are applied asynchronously (`createBatchContacts` answers 202), so each is
         looked up until it shows.
         """
-        found: list[tuple[Prepared, str]] = []
-        waiting = list(contacts)
-        deadline = time.monotonic() + VISIBILITY_TIMEOUT_SECONDS
-        while waiting:
-            ids = self.membership.lookup_all(campaign_id, [p.key for p in waiting])
-            found += [(p, cid) for p, cid in zip(waiting, ids, strict=True) if cid is not None]
-            waiting = [p for p, cid in zip(waiting, ids, strict=True) if cid is None]
-            if not waiting or time.monotonic() >= deadline:
-                break
-            time.sleep(1.0)
+        found, waiting = ids_once_visible(self.membership, campaign_id, contacts)
         for prepared in waiting:
             self.reject(
                 prepared, RejectError("added earlier in this run and not visible yet to update")
