@@ -214,3 +214,16 @@ def test_tags_add_keeps_the_contacts_other_tags(make_sandbox, run_target):
     assert run.returncode == 0, run.stderr
     assert tag_names(sb, emails(1)[0]) == {"vip", "new_customers"}
     assert adds_up(run.summary), run.summary
+
+
+def test_a_refused_tag_replacement_is_a_reject(make_sandbox, run_target, tmp_path):
+    sb = make_sandbox(scale=FEW)
+    loaded(sb, run_target)
+    sb.faults.fail_next(1, status=400, path="/contacts/*")
+    records = [customer(1, tags=["new_customers"]), customer(3, tags=["new_customers"])]
+    run = run_target(sb, singer_lines(records), tags_mode="replace")
+    assert run.returncode == 0, run.stderr
+    assert run.summary["rejected"] == run.summary["updated"] == 1
+    assert adds_up(run.summary), run.summary
+    [reject] = rejects(tmp_path)
+    assert reject["reason"].startswith("GetResponse API 400")
