@@ -31,6 +31,7 @@ from tap_getresponse.interrupt import exit_code, exit_now, stop_run
 from tap_getresponse.run import InputError, SyncFailedError, SyncRun, state_errors
 from tap_getresponse.settings import TAP_SETTINGS, tap_setting_errors
 from tap_getresponse.streams import STREAMS
+from tap_getresponse.streams.contacts import ContactDetailsStream
 from tap_getresponse.value_report import StrictValuesError
 from tap_getresponse.writer import BlockWriter
 
@@ -61,12 +62,10 @@ WITHOUT_SDK_ERROR_LINE = _WithoutSDKErrorLine()
 
 
 class TapGetResponse(Tap):
-    """Singer tap for the GetResponse REST API v3.
+    """Singer tap for the GetResponse REST API v3."""
 
-    `invoke` takes over the steps of the SDK's `Tap.invoke`, which reads `--state` and
-    `--catalog` unchecked and returns nothing to check once `sync_all` is done: a file that is
-    not JSON ended in a traceback, and a failed stream could not end the run with exit code 1.
-    """
+    # The class docstring is the `--about` description: why `invoke` takes over the SDK's
+    # `Tap.invoke` is said at `invoke`.
 
     name = "tap-getresponse"
     package_name = "getresponse-singer"
@@ -97,6 +96,14 @@ class TapGetResponse(Tap):
         for stream in streams:
             stream.logger.addFilter(WITHOUT_SDK_ERROR_LINE)  # once per logger: the same filter
         return streams
+
+    @override
+    def run_discovery(self) -> str:
+        # The custom field columns cost a request: made for discovery, read from the catalog.
+        details = self.streams.get("contact_details")
+        if isinstance(details, ContactDetailsStream):
+            details.discover_columns()
+        return super().run_discovery()
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
@@ -168,7 +175,10 @@ class TapGetResponse(Tap):
         Bad settings, an unusable `--state` or `--catalog`, an API error (naming the request),
         and at the end streams that failed or a run where no collection answered.
         SIGTERM and SIGINT end it with 143 and 130 (`_handle_termination`, interrupt.py).
-        The SDK's `Tap.invoke` steps, taken over (see the class docstring).
+
+        The SDK's `Tap.invoke` steps, taken over: it reads `--state` and `--catalog` unchecked and
+        returns nothing to check once `sync_all` is done: a file that is not JSON ended in a
+        traceback, and a failed stream could not end the run with exit code 1.
         """
         try:
             super(Tap, cls).invoke(about=about, about_format=about_format)  # --about
