@@ -7,19 +7,23 @@ import typing as t
 
 from typing_extensions import override
 
+from tap_getresponse import custom_field_columns as columns
 from tap_getresponse import windows
+from tap_getresponse.api import GetResponseAPIError
+from tap_getresponse.api.settings import auth_methods
 from tap_getresponse.client import GetResponseStream
 from tap_getresponse.fanout import BatchedFanOutStream
-from tap_getresponse.run import ParentCollection, StreamUnavailableError
+from tap_getresponse.run import STREAM_FAILURES, ParentCollection, StreamUnavailableError
 from tap_getresponse.streams import removals
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from singer_sdk import Stream
+    from singer_sdk import Stream, Tap
     from singer_sdk.helpers.types import Context
 
     from tap_getresponse.api.collections import Page
+    from tap_getresponse.run import SyncRun
 
 STRING = {"type": ["string", "null"]}
 #: Before any GetResponse account existed: the lower bound of a first full activities read.
@@ -118,6 +122,39 @@ class ContactDetailsStream(BatchedFanOutStream):
     paginated = False
     #: One request per contact: chosen, never a default (README, "Per-contact streams").
     selected_by_default = False
+    extra_properties: t.ClassVar = columns.columns(())  # `tag_names`
+
+    def __init__(self, tap: Tap, run: SyncRun) -> None:
+        """The custom field columns of the input catalog, if any (discovery adds them)."""
+        super().__init__(tap, run)
+        entry = tap.input_catalog.get_stream(self.name) if tap.input_catalog else None
+        self.columns = columns.declared_columns(entry.schema.to_dict() if entry else {})
+        self.schema["properties"].update(self.columns)
+
+    def discover_columns(self) -> None:
+        """Add a column per custom field of the account (GET /custom-fields; README).
+
+        Without credentials, or when the request fails (one warning), none: the catalog then
+        has `tag_names` and the raw `customFieldValues` only.
+        """
+        if not auth_methods(self.config):
+            return
+        reader = self.parent_reader(ParentCollection("/custom-fields", "customFieldId"))
+        try:
+            fields = [item for page in reader.pages({}, parallel=1) for item in page.items]
+        except (GetResponseAPIError, StreamUnavailableError, *STREAM_FAILURES) as error:
+            self.logger.warning("Stream '%s': no custom field columns: %s", self.name, error)
+            return
+        self.columns = columns.columns(fields)
+        self.schema["properties"].update(self.columns)
+        self._metadata = None  # the SDK's cached metadata, made from the schema without them
+
+    @override
+    def rows(self, items: list[dict[str, t.Any]], parent_id: str) -> list[dict[str, t.Any]]:
+        for item in items:
+            if type(item) is dict:
+                columns.fill(item, self.columns)
+        return super().rows(items, parent_id)
 
 
 def with_details(start: dt.datetime | None, children: Iterable[Stream]) -> dt.datetime | None:

@@ -19,10 +19,22 @@ CONFIG = {"api_url": "http://127.0.0.1:9/v3", "api_key": "sandbox-api-key", "pag
 # data (e.g. `techName`, MAX only), which says nothing about the tap.
 pytestmark = pytest.mark.filterwarnings("ignore:Fields in transformed catalog but not in records")
 
+
+def every_stream_selected() -> dict[str, object]:
+    """The catalog with every stream selected (the per-contact ones are not by default)."""
+    catalog = TapGetResponse(config=CONFIG, parse_env_config=False).catalog_dict
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if not item["breadcrumb"]:
+                item["metadata"]["selected"] = True
+    return catalog
+
+
 StandardTests = get_tap_test_class(
     TapGetResponse,
     config=CONFIG,
     parse_env_config=False,
+    catalog=every_stream_selected(),
 )
 
 
