@@ -16,7 +16,7 @@ from typing_extensions import override
 
 if t.TYPE_CHECKING:
     import logging
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from singer_sdk.helpers.types import Context
 
@@ -82,14 +82,21 @@ class Progress:
     #: Seconds between two progress lines of one read.
     INTERVAL: t.ClassVar[float] = 30.0
 
-    def __init__(self, name: str, unit: str, logger: logging.Logger) -> None:
+    def __init__(
+        self,
+        name: str,
+        unit: str,
+        logger: logging.Logger,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         """Nothing done yet; the total comes with the first page (`advance`)."""
         self.name = name
         self.unit = unit
         self.logger = logger
         self.total: int | None = None
         self.done = 0
-        self._started = time.monotonic()
+        self._clock = clock
+        self._started = clock()
         self._logged = self._started
 
     def advance(self, count: int, total: int | None = None) -> None:
@@ -97,7 +104,7 @@ class Progress:
         if self.total is None:
             self.total = total
         self.done += count
-        now = time.monotonic()
+        now = self._clock()
         if self.total and now - self._logged >= self.INTERVAL:
             self._logged = now
             self.logger.info("%s", self.line(now - self._started))

@@ -10,7 +10,6 @@ import typing as t
 
 import pytest
 
-from tap_getresponse import meters
 from tap_getresponse.meters import Progress
 from tests.sandbox import Scale
 from tests.tap.conftest import TAP, run_sync, sandbox_config
@@ -102,11 +101,10 @@ def test_progress_lines_count_done_of_total_with_the_time_left(sb, caplog, monke
 
 def test_a_progress_line_waits_for_its_interval(monkeypatch):
     clock = iter([0.0, 10.0, 31.0, 40.0, 62.0])
-    monkeypatch.setattr(meters.time, "monotonic", lambda: next(clock))
     logged: list[str] = []
     logger = logging.getLogger("test-progress")
     monkeypatch.setattr(logger, "info", lambda _fmt, line: logged.append(line))
-    progress = Progress("contacts", "records", logger)  # started at 0 s
+    progress = Progress("contacts", "records", logger, clock=lambda: next(clock))  # at 0 s
     for _ in range(4):  # at 10, 31, 40 and 62 s
         progress.advance(1000, total=10_000)
     assert logged == [
