@@ -145,3 +145,29 @@ def test_custom_fields_arrive_as_typed_columns(make_sandbox, tmp_path):
                 assert record[column] == value["value"][0]
     assert {"cf_lifetime_value", "cf_interests", "cf_birthday"} <= seen
     assert "cf_lifetime_value" in run.stderr, "the value that did not fit is reported"
+
+
+def test_a_failed_custom_field_read_leaves_discovery_without_columns(make_sandbox, tmp_path):
+    sb = make_sandbox(scale=Scale(contacts=5))
+    sb.faults.fail_next(1, status=400, path="/custom-fields")
+    config_file = write_json(tmp_path / "config.json", sandbox_config(sb))
+    found = subprocess.run(
+        [TAP, "--config", str(config_file), "--discover"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert found.returncode == 0, found.stderr
+    assert "Stream 'contact_details': no custom field columns" in found.stderr
+    assert sb.api_key not in found.stderr
+    properties = details_entry(json.loads(found.stdout))["schema"]["properties"]
+    assert not [name for name in properties if name.startswith("cf_")]
+
+
+def test_discovered_columns_have_their_metadata(make_sandbox, tmp_path):
+    sb = make_sandbox(scale=Scale(contacts=5))
+    entry = details_entry(discover(tmp_path, sandbox_config(sb)))
+    described = {tuple(item["breadcrumb"]) for item in entry["metadata"]}
+    for name in entry["schema"]["properties"]:
+        assert ("properties", name) in described, name
