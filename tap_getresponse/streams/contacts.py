@@ -7,8 +7,7 @@ import typing as t
 
 from typing_extensions import override
 
-from tap_getresponse import custom_field_columns as columns
-from tap_getresponse import windows
+from tap_getresponse import custom_field_columns, windows
 from tap_getresponse.api import GetResponseAPIError
 from tap_getresponse.api.settings import auth_methods
 from tap_getresponse.client import GetResponseStream
@@ -122,13 +121,17 @@ class ContactDetailsStream(BatchedFanOutStream):
     paginated = False
     #: One request per contact: chosen, never a default (README, "Per-contact streams").
     selected_by_default = False
-    extra_properties: t.ClassVar = columns.columns(())  # `tag_names`
+    extra_properties: t.ClassVar = custom_field_columns.columns(())  # `tag_names`
 
     def __init__(self, tap: Tap, run: SyncRun) -> None:
         """The custom field columns of the input catalog, if any (discovery adds them)."""
         super().__init__(tap, run)
         entry = tap.input_catalog.get_stream(self.name) if tap.input_catalog else None
-        self.columns = columns.declared_columns(entry.schema.to_dict() if entry else {})
+        self.columns = (
+            custom_field_columns.declared_columns(entry.schema.to_dict())
+            if entry
+            else custom_field_columns.columns(())
+        )
         self.schema["properties"].update(self.columns)
 
     def discover_columns(self) -> None:
@@ -145,7 +148,7 @@ class ContactDetailsStream(BatchedFanOutStream):
         except (GetResponseAPIError, StreamUnavailableError, *STREAM_FAILURES) as error:
             self.logger.warning("Stream '%s': no custom field columns: %s", self.name, error)
             return
-        self.columns = columns.columns(fields)
+        self.columns = custom_field_columns.columns(fields)
         self.schema["properties"].update(self.columns)
         self._metadata = None  # the SDK's cached metadata, made from the schema without them
 
@@ -153,7 +156,7 @@ class ContactDetailsStream(BatchedFanOutStream):
     def rows(self, items: list[dict[str, t.Any]], parent_id: str) -> list[dict[str, t.Any]]:
         for item in items:
             if type(item) is dict:
-                columns.fill(item, self.columns)
+                custom_field_columns.fill(item, self.columns)
         return super().rows(items, parent_id)
 
 

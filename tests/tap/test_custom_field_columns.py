@@ -10,7 +10,7 @@ import pytest
 
 from tap_getresponse import custom_field_columns as columns
 from tests.sandbox import Scale
-from tests.tap.conftest import TAP, CliRun, sandbox_config, write_json
+from tests.tap.conftest import TAP, CliRun, run_sync, sandbox_config, write_json
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -171,3 +171,14 @@ def test_discovered_columns_have_their_metadata(make_sandbox, tmp_path):
     described = {tuple(item["breadcrumb"]) for item in entry["metadata"]}
     for name in entry["schema"]["properties"]:
         assert ("properties", name) in described, name
+
+
+def test_a_run_without_a_catalog_has_tag_names_and_no_cf_columns(make_sandbox):
+    sb = make_sandbox(scale=Scale(contacts=20))
+    result = run_sync(sandbox_config(sb), streams=["contacts", "contact_details"])
+    records = result.records["contact_details"]
+    assert len(records) == 20
+    assert any(record["tags"] for record in records), "the sandbox seeds tags"
+    for record in records:
+        assert record["tag_names"] == [tag["name"] for tag in record["tags"]]
+        assert not [name for name in record if name.startswith("cf_")]
