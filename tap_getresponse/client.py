@@ -24,7 +24,7 @@ from tap_getresponse.run import (
     UnforeseenError,
 )
 from tap_getresponse.schemas import load_schema
-from tap_getresponse.value_report import StrictValuesError, ValueReport, shown
+from tap_getresponse.value_report import SKIPPED, StrictValuesError, ValueReport, shown
 
 #: Where records without a usable replication key sort: first (they never move a bookmark).
 NO_MOMENT = dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -239,7 +239,10 @@ class GetResponseStream(Stream):
         query = dict(params)
         if self.paginated:
             query |= {"page": number, "perPage": self.page_size}
-        return self.run.get_page(path, query, number)
+        page = self.run.get_page(path, query, number)
+        for element in page.dropped:  # no item, whatever it is: skipped and reported
+            self.value_report.bad("", "object", element, action=SKIPPED)
+        return page
 
     def reader(self, path: str) -> PageReader:
         """How this stream reads `path`: its page size, the run's parallelism."""

@@ -27,6 +27,7 @@ from tap_getresponse.api.collections import PageReader, ordered_map
 from tap_getresponse.client import GetResponseStream
 from tap_getresponse.meters import Progress
 from tap_getresponse.run import STREAM_FAILURES, StreamUnavailableError
+from tap_getresponse.value_report import SKIPPED
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -116,7 +117,10 @@ class FanOutStream(GetResponseStream):
 
         def fetch(params: Mapping[str, t.Any], number: int) -> Page:
             query = {**params, "page": number, "perPage": self.page_size}
-            return self.run.get_page(parent.path, query, number)
+            page = self.run.get_page(parent.path, query, number)
+            for element in page.dropped:  # a parent that is no object has no id to fan out on
+                self.value_report.bad("", "object", element, action=SKIPPED)
+            return page
 
         return PageReader(fetch, page_size=self.page_size, parallel=self.run.parallel_requests)
 

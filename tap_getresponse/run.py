@@ -170,13 +170,6 @@ class SyncRun:
                 raise StreamUnavailableError(path, error) from error
             raise
         page = Page.from_response(number, response, listing="perPage" in params)
-        if page.dropped:
-            self.logger.warning(
-                "GET %s page %d: %d elements that are not objects skipped (not items)",
-                path,
-                number,
-                page.dropped,
-            )
         with self._outcome:
             self._answered = True
         return page

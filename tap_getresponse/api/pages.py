@@ -57,12 +57,12 @@ class Page:
     total_pages: int | None
     total_count: int | None
     #: Elements of the answer that were not JSON objects (null, numbers, strings): not items.
-    dropped: int = 0
+    dropped: tuple[object, ...] = ()
 
     @property
     def received(self) -> int:
         """How many elements the answer held: what tells a full page from a short one."""
-        return len(self.items) + self.dropped
+        return len(self.items) + len(self.dropped)
 
     @classmethod
     def from_response(cls, number: int, response: requests.Response, *, listing: bool) -> Page:
@@ -83,12 +83,13 @@ class Page:
         # Every documented collection is an array of objects: anything else in it is no item,
         # and reading it as one would crash (or emit) a record that is not.
         items = [item for item in body if isinstance(item, dict)]
+        odd = () if len(items) == len(body) else tuple(i for i in body if not isinstance(i, dict))
         return cls(
             number=number,
             items=items,
             total_pages=_count_header(response, "TotalPages"),
             total_count=_count_header(response, "TotalCount"),
-            dropped=len(body) - len(items),
+            dropped=odd,
         )
 
     def pages_known(self, page_size: int) -> int | None:

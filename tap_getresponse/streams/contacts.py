@@ -51,9 +51,20 @@ class ContactsStream(GetResponseStream):
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        # Removals first: the live contacts that follow leave the bookmark where they end.
+        # Removals first; they never move the bookmark (`_increment_stream_state`), so the
+        # window of live contacts that follows opens where the last run left off.
         yield from self.removed_since_bookmark(context)
         yield from super().request_records(context)
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None
+    ) -> None:
+        # A removal's `changedOn` is its `deletedOn`, which says nothing about how far the read
+        # of live contacts got: counted as the bookmark, it skipped every contact changed before
+        # the last removal (the window opens from the bookmark, read after the removals).
+        if latest_record.get(removals.DELETED_AT) is None:
+            super()._increment_stream_state(latest_record, context=context)
 
     def removed_since_bookmark(self, context: Context | None) -> list[dict[str, t.Any]]:
         """Contacts removed after the bookmark less the lookback, with `_sdc_deleted_at`.

@@ -135,9 +135,14 @@ def path_template(path: str) -> str:
 
 
 def partition_of(entry: LoggedRequest) -> str:
-    """What a call reads: its path, plus the list for per-list statistics (`query[campaignId]`)."""
+    """What a call reads: its path, plus the list for per-list statistics (`query[campaignId]`).
+
+    A contact search (`POST /search-contacts/contacts`) reads what its body asks for: removed
+    and unconfirmed contacts are two reads of one path.
+    """
     campaign = entry.query.get("query[campaignId]")
-    return f"{entry.path}?campaignId={campaign}" if campaign else entry.path
+    target = f"{entry.path}?campaignId={campaign}" if campaign else entry.path
+    return f"{target} {entry.body}" if entry.method == "POST" else target
 
 
 def calls(contacts: int, workdir: Path) -> list[Figure]:

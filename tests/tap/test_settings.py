@@ -9,6 +9,7 @@ import pytest
 
 from tap_getresponse.api.settings import ConnectionSettings
 from tap_getresponse.settings import DEFAULTS, TapSettings
+from tap_getresponse.streams import STREAMS
 from tap_getresponse.tap import TapGetResponse
 
 
@@ -54,7 +55,7 @@ def test_discovery_builds_no_client_and_reads_no_setting() -> None:
     tap = TapGetResponse(
         config={"start_date": "not a date"}, parse_env_config=False, validate_config=False
     )
-    assert len(tap.streams) == 35
+    assert len(tap.streams) == len(STREAMS)
     assert all(stream.run is tap.run for stream in tap.streams.values())
     assert "api" not in vars(tap.run)
     assert "settings" not in vars(tap.run)

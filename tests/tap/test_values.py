@@ -223,7 +223,7 @@ def test_an_item_that_is_not_an_object_is_skipped_and_counted(sb, answers, caplo
             "(expected object; e.g. 'oops')"
         ),
         (
-            f"Stream 'campaign_list_size_statistics', item: {campaigns} value(s) skipped "
+            f"Stream 'campaign_list_size_statistics', item: {2 * campaigns} value(s) skipped "
             "(expected object; e.g. [1])"
         ),
     ]
