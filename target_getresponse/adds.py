@@ -13,42 +13,27 @@ from http import HTTPStatus
 
 from tap_getresponse.api import GetResponseAPIError
 from tap_getresponse.api.limits import MAX_BATCH_CONTACTS
+from target_getresponse.load_step import LoadStep
 from target_getresponse.logs import mask_emails_in
 from target_getresponse.mapping import batch_contact, new_contact
 from target_getresponse.rejects import is_record_problem, refused
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
-    from tap_getresponse.api import GetResponseClient
-    from target_getresponse.mapping import Prepared, RejectError
-    from target_getresponse.membership import Membership
-    from target_getresponse.rejects import Tally
+    from target_getresponse.mapping import Prepared
 
 LOGGER = logging.getLogger("target_getresponse.adds")
 #: Statuses of a refused batch that sending its contacts one by one sorts out (see `_add_batch`).
 BATCH_REFUSALS = frozenset({HTTPStatus.BAD_REQUEST, HTTPStatus.CONFLICT})
 
 
-class Adds:
+class Adds(LoadStep):
     """Sends new contacts to their list, and counts, tracks or rejects each."""
 
-    def __init__(  # noqa: PLR0913 - the adds' collaborators and switches
-        self,
-        client: GetResponseClient,
-        membership: Membership,
-        tally: Tally,
-        reject: Callable[[Prepared, RejectError], None],
-        *,
-        dry_run: bool,
-        track_sent: bool,
-    ) -> None:
-        """`track_sent` keeps every added contact for `verify` (updates.py)."""
-        self.client = client
-        self.membership = membership
-        self.tally = tally
-        self.reject = reject
-        self.dry_run = dry_run
+    def __init__(self, *args: t.Any, track_sent: bool, **kwargs: t.Any) -> None:  # noqa: ANN401
+        """LoadStep's arguments; `track_sent` keeps added contacts for `verify` (updates.py)."""
+        super().__init__(*args, **kwargs)
         self.track_sent = track_sent
         #: Added contacts by list and email, when `track_sent`.
         self.sent: dict[str, dict[str, Prepared]] = {}

@@ -13,6 +13,7 @@ import typing as t
 from http import HTTPStatus
 
 from tap_getresponse.api import GetResponseAPIError
+from target_getresponse.load_step import LoadStep
 from target_getresponse.logs import mask_email
 from target_getresponse.mapping import RejectError
 from target_getresponse.membership import parallel_map
@@ -20,12 +21,9 @@ from target_getresponse.rejects import is_record_problem, refused
 from target_getresponse.updates import ids_once_visible
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
-    from tap_getresponse.api import GetResponseClient
     from target_getresponse.mapping import Prepared
-    from target_getresponse.membership import Membership
-    from target_getresponse.rejects import Tally
 
 LOGGER = logging.getLogger("target_getresponse.removals")
 #: The Singer convention for a record whose row the source deleted.
@@ -37,24 +35,8 @@ def is_deletion(record: Mapping[str, t.Any]) -> bool:
     return record.get(DELETED_AT) not in (None, "")
 
 
-class Removals:
+class Removals(LoadStep):
     """Removes the contacts of deleted records from their list, several at a time."""
-
-    def __init__(
-        self,
-        client: GetResponseClient,
-        membership: Membership,
-        tally: Tally,
-        reject: Callable[[Prepared, RejectError], None],
-        *,
-        dry_run: bool,
-    ) -> None:
-        """Nothing is sent until the first deleted record of a list arrives."""
-        self.client = client
-        self.membership = membership
-        self.tally = tally
-        self.reject = reject
-        self.dry_run = dry_run
 
     def remove(self, campaign_id: str, contacts: Sequence[Prepared]) -> None:
         """Take `contacts` off the list; those not on it count as removed already."""

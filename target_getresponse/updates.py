@@ -15,6 +15,7 @@ import typing as t
 from http import HTTPStatus
 
 from tap_getresponse.api import GetResponseAPIError
+from target_getresponse.load_step import LoadStep
 from target_getresponse.logs import mask_email
 from target_getresponse.mapping import (
     RejectError,
@@ -30,12 +31,10 @@ from target_getresponse.rejects import is_record_problem, refused
 
 if t.TYPE_CHECKING:
     import threading
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
-    from tap_getresponse.api import GetResponseClient
     from target_getresponse.mapping import Prepared
     from target_getresponse.membership import Membership
-    from target_getresponse.rejects import Tally
 
 LOGGER = logging.getLogger("target_getresponse.updates")
 #: Per list and run, the first this-many existing contacts are updated one by one (up to three
@@ -74,25 +73,12 @@ def ids_once_visible(
     return found, waiting
 
 
-class Updates:
+class Updates(LoadStep):
     """Updates existing contacts (one by one for a few, an import for many) and verifies adds."""
 
-    def __init__(  # noqa: PLR0913 - the updates' collaborators and switches
-        self,
-        client: GetResponseClient,
-        membership: Membership,
-        tally: Tally,
-        reject: Callable[[Prepared, RejectError], None],
-        *,
-        dry_run: bool,
-        replace_tags: bool = False,
-    ) -> None:
-        """`replace_tags` (`tags_mode` replace): a record's tags replace the contact's."""
-        self.client = client
-        self.membership = membership
-        self.tally = tally
-        self.reject = reject
-        self.dry_run = dry_run
+    def __init__(self, *args: t.Any, replace_tags: bool = False, **kwargs: t.Any) -> None:  # noqa: ANN401
+        """LoadStep's arguments; `replace_tags` (`tags_mode` replace): record tags replace all."""
+        super().__init__(*args, **kwargs)
         self.replace_tags = replace_tags
         self._updated_one_by_one: dict[str, int] = {}
         self._deferred: dict[str, dict[str, Prepared]] = {}
