@@ -123,6 +123,10 @@ STREAMS: dict[str, Source] = {
     # Operation `getContactsFromSearchContactsConditions`, items `SearchedContactDetails`.
     "removed_contacts": Source("/search-contacts/contacts", method="post"),
     "unconfirmed_contacts": Source("/search-contacts/contacts", method="post"),
+    "segment_contacts": Source(
+        "/search-contacts/{searchContactId}/contacts", inject={"searchContactId": STRING}
+    ),
+    "suppressions": Source("/suppressions"),
 }
 
 #: String properties that carry numbers (e.g. schema `NewsletterListElement`'s
@@ -211,6 +215,9 @@ HAND_WRITTEN: dict[str, JSON] = {
             "count": INTEGER,
         }
     ),
+    # One `Blocklist` object, {masks: [...]}: one row per mask, the mask its key.
+    "account_blocklists": _object({"mask": STRING}),
+    "campaign_blocklists": _object({"campaignId": STRING, "mask": STRING}),
     # Keyed by campaign ID: <campaignId> -> {totalSubscribers: "4", ...} (counts as strings).
     "campaign_summary_statistics": _object(
         {

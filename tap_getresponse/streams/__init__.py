@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from tap_getresponse.streams.account import AccountsStream, GdprFieldsStream, WorkflowsStream
+from tap_getresponse.streams.audience import (
+    AccountBlocklistsStream,
+    CampaignBlocklistsStream,
+    SegmentContactsStream,
+    SuppressionsStream,
+)
 from tap_getresponse.streams.contacts import (
     ContactActivitiesStream,
     ContactDetailsStream,
@@ -62,6 +68,10 @@ STREAMS = (
     UnconfirmedContactsStream,
     ImportsStream,
     SegmentsStream,
+    SegmentContactsStream,
+    SuppressionsStream,
+    AccountBlocklistsStream,
+    CampaignBlocklistsStream,
     FromFieldsStream,
     GdprFieldsStream,
     NewslettersStream,

@@ -516,15 +516,6 @@ def timezones(ctx: Ctx) -> Response:
     return list_response(ctx, items, ListSpec("timezoneId", paginated=False))
 
 
-@route("GET", "/accounts/blocklists")
-def account_blocklists(ctx: Ctx) -> Response:
-    """GET /accounts/blocklists -> {masks} (§3.18)."""
-    ctx.query.check(ListSpec("mask", filters={"mask": Filter("param")}))
-    masks = ["spam@blocked.test", "@blocked.test"]
-    needle = ctx.query.filters.get("mask")
-    return Response(200, {"masks": [m for m in masks if needle is None or needle in m]})
-
-
 @route("GET", "/accounts/callbacks")
 def callbacks(_ctx: Ctx) -> Response:
     """GET /accounts/callbacks."""

@@ -64,6 +64,7 @@ _LOADED: list[bool] = []
 def _load() -> None:
     if not _LOADED:
         from tests.sandbox import (  # noqa: F401, PLC0415 - importing registers the routes
+            audience,
             custom_events,
             endpoints,
             messages,

@@ -185,7 +185,8 @@ def seed_core(store: DataStore) -> None:
 
 def seed_rest(store: DataStore) -> None:
     """Seed everything that is not needed by the contacts (filled in by `resources`)."""
-    from tests.sandbox import custom_events, resources  # noqa: PLC0415 - seeders live there
+    from tests.sandbox import audience, custom_events, resources  # noqa: PLC0415 - seeders
 
     resources.seed(store)
     custom_events.seed(store)
+    audience.seed(store)
