@@ -15,7 +15,7 @@ from pathlib import Path
 from tests.benchmarks.bench_details import details
 from tests.benchmarks.bench_memory import memory
 from tests.benchmarks.bench_tap import calls, throughput
-from tests.benchmarks.bench_target import target
+from tests.benchmarks.bench_target import changes, target
 from tests.benchmarks.harness import Figure, say, table
 
 if t.TYPE_CHECKING:
@@ -27,10 +27,17 @@ FULL_SIZES = {
     "details": 5_000,
     "memory": [10_000, 100_000, 1_000_000],
     "target": 20_000,
+    "target_changes": 2_000,
 }
-QUICK_SIZES = {"contacts": 5_000, "details": 300, "memory": [1_000, 5_000], "target": 2_000}
-LATENCIES = {"tap": [0.0, 0.3], "details": [0.1, 0.3]}
-QUICK_LATENCIES = {"tap": [0.0, 0.05], "details": [0.05]}
+QUICK_SIZES = {
+    "contacts": 5_000,
+    "details": 300,
+    "memory": [1_000, 5_000],
+    "target": 2_000,
+    "target_changes": 300,
+}
+LATENCIES = {"tap": [0.0, 0.3], "details": [0.1, 0.3], "target_changes": [0.0, 0.1, 0.3]}
+QUICK_LATENCIES = {"tap": [0.0, 0.05], "details": [0.05], "target_changes": [0.0, 0.1]}
 
 
 def benchmarks(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[], list[Figure]]]:
@@ -45,6 +52,9 @@ def benchmarks(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
         ),
         "memory": lambda: memory(sizes["memory"], workdir / "memory"),
         "target": lambda: target(sizes["target"], workdir / "target", full=args.full),
+        "target_changes": lambda: changes(
+            sizes["target_changes"], latencies["target_changes"], workdir / "target_changes"
+        ),
     }
 
 
@@ -52,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; print the table; exit 1 if a floor was missed."""
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
     parser.add_argument(
-        "--only", default="", help="comma-separated: tap,calls,details,memory,target"
+        "--only", default="", help="comma-separated: tap,calls,details,memory,target,target_changes"
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, to try the suite out")
     parser.add_argument("--full", action="store_true", help="no sampling of the slow baselines")

@@ -11,6 +11,11 @@ limits (§5.3: `POST /contacts/batch` 1 call/s and 80 per 10 minutes, 1000 conta
 - a per-contact loader: one `POST /contacts` per contact from 10 threads under the same
   governor. It is measured on a sample sized to take about half a minute (20,000 contacts at
   80 calls/s is over four minutes; `--full` loads them all); its calls are one per contact.
+
+`changes` measures removals (`process_deletes`) and tag replacements (`tags_mode` replace) of
+contacts a list holds: one call per contact (`deleteContact`, `updateContact`), up to
+`max_parallel_requests` at a time under the shared governor. Calls/s is counted by the sandbox
+(those calls divided by first arrival to last answer), against min(80, 10 / latency).
 """
 
 from __future__ import annotations
@@ -21,7 +26,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tap_getresponse.api import GOVERNOR, GetResponseClient
-from tests.benchmarks.harness import TARGET, Figure, rate_limited, ratio, run_process, say
+from tests.benchmarks.harness import (
+    TARGET,
+    Figure,
+    no_429s,
+    rate_limited,
+    ratio,
+    run_process,
+    say,
+)
 from tests.sandbox import Limits, Sandbox, Scale
 from tests.target.conftest import customer, singer_lines
 
@@ -158,3 +171,101 @@ def target(contacts: int, workdir: Path, *, full: bool) -> list[Figure]:
             met=target_429 == 0,
         ),
     ]
+
+
+# -- removals and tag replacements: one call per contact, in parallel under the governor ----------
+
+#: GetResponse's limits (https://apidocs.getresponse.com/v3/limits): calls/s and in flight.
+PER_SECOND = 80
+IN_FLIGHT = 10
+DELETED_AT = "2026-01-02T03:04:05+00:00"
+CHANGES_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "email": {"type": ["string", "null"]},
+        "tags": {"type": ["array", "null"], "items": {"type": "string"}},
+        "_sdc_deleted_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+}
+#: What each kind of change sends: its records, its settings, and the calls that do the work.
+CHANGES = {
+    "removals": (
+        lambda email: {"email": email, "_sdc_deleted_at": DELETED_AT},
+        {"process_deletes": True},
+        lambda entry: entry.method == "DELETE",
+    ),
+    "tag replacements": (
+        lambda email: {"email": email, "tags": ["newsletter", "beta"]},
+        {"tags_mode": "replace"},
+        lambda entry: entry.method == "POST" and entry.path.count("/") == 2,
+    ),
+}
+
+
+def change_rate(sb: Sandbox, kind: str) -> tuple[int, float]:
+    """The change's calls in the sandbox log and their rate: first arrival to last answer."""
+    is_change = CHANGES[kind][2]
+    calls = [entry for entry in sb.log if is_change(entry)]
+    if not calls:
+        return 0, 0.0
+    first = min(entry.started for entry in calls)
+    last = max(entry.finished or entry.started for entry in calls)
+    return len(calls), len(calls) / max(last - first, 1e-9)
+
+
+def change_load(kind: str, contacts: int, latency: float, workdir: Path) -> tuple[int, float, int]:
+    """target-getresponse changing `contacts` contacts a list holds: (calls, calls/s, 429s)."""
+    make_record, settings, _ = CHANGES[kind]
+    emails = [customer(i)["email"] for i in range(contacts)]
+    lines = singer_lines([make_record(e) for e in emails], schema=CHANGES_SCHEMA).encode()
+    with Sandbox(scale=Scale(contacts=0), seed=1, limits=Limits(), latency=latency) as sb:
+        campaign = campaign_of(sb)
+        vip = next(str(tag["tagId"]) for tag in sb.data.tags if tag["name"] == "vip")
+        for email in emails:
+            sb.data.add_contact(email, campaign, name="Listed", tags=[vip])
+        config = {
+            "api_url": sb.url,
+            "api_key": sb.api_key,
+            "campaign_id": campaign,
+            "rejects_file": str(workdir / "rejects.jsonl"),
+            "fail_on_reject": True,
+            **settings,
+        }
+        path = workdir / "target.json"
+        path.write_text(json.dumps(config))
+        run_process([TARGET, "--config", str(path)], stdin=lines).check("target")
+        left = [c for c in sb.data.contacts if c["campaign"]["campaignId"] == campaign]
+        if kind == "removals":
+            assert not left, f"{len(left)} contacts still on the list"
+        else:
+            assert len(left) == contacts
+            assert all({t["name"] for t in c["tags"]} == {"newsletter", "beta"} for c in left)
+        calls, rate = change_rate(sb, kind)
+        assert calls == contacts, (kind, calls, contacts)
+        return calls, rate, rate_limited(sb)
+
+
+def changes(contacts: int, latencies: list[float], workdir: Path) -> list[Figure]:
+    """Removals and tag replacements at each latency: calls/s against min(80, 10 / latency)."""
+    figures = []
+    for kind in CHANGES:
+        for latency in latencies:
+            label = f"{latency * 1000:.0f} ms"
+            ceiling = min(PER_SECOND, IN_FLIGHT / latency) if latency else PER_SECOND
+            say(f"target {kind} at {label}: {contacts:,} contacts")
+            workdir.mkdir(parents=True, exist_ok=True)
+            calls, rate, limited = change_load(kind, contacts, latency, workdir)
+            name = f"target {kind} {contacts:,}"
+            figures += [
+                Figure(
+                    name,
+                    f"{label}, default ({calls:,} calls)",
+                    f"{rate:.1f} calls/s",
+                    f"ceiling min(80, 10/latency) = {ceiling:.1f}",
+                    ratio(rate, ceiling),
+                    ">= 0.9x",
+                    rate >= 0.9 * ceiling,
+                ),
+                no_429s(name, label, limited),
+            ]
+    return figures

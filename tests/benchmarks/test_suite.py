@@ -14,7 +14,7 @@ from tests.benchmarks.__main__ import main
 from tests.benchmarks.bench_details import details
 from tests.benchmarks.bench_memory import memory
 from tests.benchmarks.bench_tap import calls, throughput
-from tests.benchmarks.bench_target import target
+from tests.benchmarks.bench_target import changes, target
 from tests.benchmarks.harness import Figure, table
 
 pytestmark = pytest.mark.slow
@@ -64,6 +64,22 @@ def test_target_against_batch_loop_and_per_contact_loader(tmp_path):
     # The target: one batch call and a few lookups, far below one call per contact.
     assert int(calls_figure.value.split()[0]) < 30
     assert figures[-1].measure == "429 answers"
+
+
+def test_removals_and_tag_replacements_rows(tmp_path):
+    # changes() itself checks the end state: every contact removed, or holding exactly its tags.
+    figures = changes(30, [0.0, 0.05], tmp_path)
+    rates = [f for f in figures if "429" not in f.measure]
+    assert [f.bench for f in rates] == ["target removals 30"] * 2 + [
+        "target tag replacements 30"
+    ] * 2
+    assert all("(30 calls)" in f.measure and f.floor == ">= 0.9x" for f in rates)
+    assert [f.against for f in rates[:2]] == [
+        "ceiling min(80, 10/latency) = 80.0",
+        "ceiling min(80, 10/latency) = 80.0",
+    ]
+    assert all(float(f.value.split()[0]) > 0 for f in rates)
+    assert sum("429" in f.measure for f in figures) == 4
 
 
 def test_table_and_exit_code(capsys):
