@@ -80,6 +80,7 @@ STREAMS: dict[str, Source] = {
     "newsletters": Source("/newsletters"),
     "autoresponders": Source("/autoresponders"),
     "custom_fields": Source("/custom-fields"),
+    "custom_events": Source("/custom-events"),
     "tags": Source("/tags"),
     "from_fields": Source("/from-fields"),
     "gdpr_fields": Source("/gdpr-fields"),

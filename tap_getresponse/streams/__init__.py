@@ -18,6 +18,7 @@ from tap_getresponse.streams.contacts import (
     SegmentsStream,
     TagsStream,
 )
+from tap_getresponse.streams.custom_events import CustomEventsStream
 from tap_getresponse.streams.ecommerce import OrdersStream, ProductsStream, ShopsStream
 from tap_getresponse.streams.lists import (
     CampaignBalanceStatisticsStream,
@@ -60,6 +61,7 @@ STREAMS = (
     CampaignBalanceStatisticsStream,
     CampaignSummaryStatisticsStream,
     CustomFieldsStream,
+    CustomEventsStream,
     TagsStream,
     ContactsStream,
     ContactDetailsStream,

@@ -138,7 +138,7 @@ def _definitions(raw: Any) -> list[tuple[str, str]]:
 
 @route("POST", "/custom-events")
 def create_custom_event(ctx: Ctx) -> Response:
-    """`createCustomEvent`: 201 CustomEventDetails; a taken name is 409 / 1008."""
+    """`createCustomEvent`: 201 CustomEventDetails; a taken name is 400 / 1000."""
     body = _body(ctx)
     name = body.get("name")
     if not isinstance(name, str) or not NAME.match(name):
@@ -149,7 +149,8 @@ def create_custom_event(ctx: Ctx) -> Response:
     data = ctx.data
     with data.lock:
         if any(event["name"] == name for event in data.collections["custom-events"]):
-            raise errors.conflict(name)
+            # `createCustomEvent` documents no 409: a taken name is a validation error.
+            raise _invalid("name", "A custom event with this name already exists")
         listed = [
             {"customEventAttributeId": data.new_id(3), "name": attribute, "type": kind}
             for attribute, kind in attributes
