@@ -24,6 +24,7 @@ COLLECTIONS = {
     "tags": ("tags", "tagId"),
     "imports": ("imports", "importId"),
     "segments": ("search-contacts", "searchContactId"),
+    "suppressions": ("suppressions", "suppressionId"),
     "from_fields": ("from-fields", "fromFieldId"),
     "gdpr_fields": ("gdpr-fields", "gdprFieldId"),
     "newsletters": ("newsletters", "newsletterId"),
