@@ -70,6 +70,8 @@ class Source:
     inject: dict[str, JSON] = field(default_factory=dict)
     #: The operation's method: a search reads with POST.
     method: str = "get"
+    #: The array property of the response whose elements are the records (an order's lines).
+    items: str = ""
 
 
 #: stream name -> where its item schema lives in the official spec.
@@ -102,10 +104,27 @@ STREAMS: dict[str, Source] = {
     "shops": Source("/shops"),
     "products": Source("/shops/{shopId}/products", inject={"shopId": STRING}),
     "orders": Source("/shops/{shopId}/orders", inject={"shopId": STRING}),
+    # Operation `getOrderById`: one record per `selectedVariants` element of the order details.
+    "order_lines": Source(
+        "/shops/{shopId}/orders/{orderId}",
+        "detail",
+        inject={"shopId": STRING, "orderId": STRING, "updatedOn": DATE_TIME},
+        items="selectedVariants",
+    ),
+    "carts": Source("/shops/{shopId}/carts", inject={"shopId": STRING}),
+    "categories": Source("/shops/{shopId}/categories", inject={"shopId": STRING}),
+    "transactional_emails": Source("/transactional-emails", inject={"sentOn": DATE_TIME}),
+    "transactional_email_statistics": Source(
+        "/transactional-emails/statistics", inject={"intervalStart": DATE_TIME}
+    ),
     "accounts": Source("/accounts", "object"),
     "newsletter_statistics": Source(
         "/newsletters/{newsletterId}/statistics",
         inject={"newsletterId": STRING, "intervalStart": DATE_TIME},
+    ),
+    "rss_newsletter_statistics": Source(
+        "/rss-newsletters/{rssNewsletterId}/statistics",
+        inject={"rssNewsletterId": STRING, "intervalStart": DATE_TIME},
     ),
     "autoresponder_statistics": Source(
         "/autoresponders/{autoresponderId}/statistics",
@@ -285,6 +304,9 @@ def official_item_schema(spec: JSON, stream: str) -> JSON:
     """The resolved official schema of one record of `stream` (before our conversions)."""
     source = STREAMS[stream]
     schema = response_schema(spec, source.path, method=source.method)
+    if source.items:
+        lines: JSON = schema["properties"][source.items]["items"]
+        return lines
     if source.kind == "list" and schema.get("type") == "array":
         item: JSON = schema["items"]
         return item

@@ -19,7 +19,14 @@ from tap_getresponse.streams.contacts import (
     TagsStream,
 )
 from tap_getresponse.streams.custom_events import CustomEventsStream
-from tap_getresponse.streams.ecommerce import OrdersStream, ProductsStream, ShopsStream
+from tap_getresponse.streams.ecommerce import (
+    CartsStream,
+    CategoriesStream,
+    OrderLinesStream,
+    OrdersStream,
+    ProductsStream,
+    ShopsStream,
+)
 from tap_getresponse.streams.lists import (
     CampaignBalanceStatisticsStream,
     CampaignListSizeStatisticsStream,
@@ -39,6 +46,7 @@ from tap_getresponse.streams.messages import (
     NewslettersStream,
     NewsletterStatisticsStream,
     RssNewslettersStream,
+    RssNewsletterStatisticsStream,
     SmsStream,
 )
 from tap_getresponse.streams.pages import (
@@ -49,6 +57,10 @@ from tap_getresponse.streams.pages import (
     WebinarsStream,
 )
 from tap_getresponse.streams.removals import RemovedContactsStream, UnconfirmedContactsStream
+from tap_getresponse.streams.transactional import (
+    TransactionalEmailsStream,
+    TransactionalEmailStatisticsStream,
+)
 
 STREAMS = (
     AccountsStream,
@@ -82,6 +94,7 @@ STREAMS = (
     AutorespondersStream,
     AutoresponderStatisticsStream,
     RssNewslettersStream,
+    RssNewsletterStatisticsStream,
     ClickTracksStream,
     SmsStream,
     FormsStream,
@@ -93,6 +106,11 @@ STREAMS = (
     ShopsStream,
     ProductsStream,
     OrdersStream,
+    OrderLinesStream,
+    CartsStream,
+    CategoriesStream,
+    TransactionalEmailsStream,
+    TransactionalEmailStatisticsStream,
 )
 
 __all__ = ["STREAMS"]

@@ -30,6 +30,7 @@ def _sent(newsletter: Mapping[str, t.Any]) -> bool:
 
 NEWSLETTERS = ParentCollection("/newsletters", "newsletterId", ("type",), _sent)
 AUTORESPONDERS = ParentCollection("/autoresponders", "autoresponderId")
+RSS_NEWSLETTERS = ParentCollection("/rss-newsletters", "rssNewsletterId")
 
 
 class NewslettersStream(GetResponseStream):
@@ -126,6 +127,16 @@ class AutoresponderStatisticsStream(MessageStatisticsStream):
     parent = AUTORESPONDERS
     parent_key = "autoresponderId"
     primary_keys = ("autoresponderId", "intervalStart")
+
+
+class RssNewsletterStatisticsStream(MessageStatisticsStream):
+    """`GET /rss-newsletters/{id}/statistics?query[groupBy]=day` for every RSS newsletter."""
+
+    name = "rss_newsletter_statistics"
+    path = "/rss-newsletters/{rssNewsletterId}/statistics"
+    parent = RSS_NEWSLETTERS
+    parent_key = "rssNewsletterId"
+    primary_keys = ("rssNewsletterId", "intervalStart")
 
 
 class NewsletterActivitiesStream(BatchedFanOutStream):

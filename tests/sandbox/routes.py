@@ -65,12 +65,14 @@ def _load() -> None:
     if not _LOADED:
         from tests.sandbox import (  # noqa: F401, PLC0415 - importing registers the routes
             audience,
+            commerce,
             custom_events,
             endpoints,
             messages,
             others,
             search,
             statistics,
+            transactional,
             writes,
         )
 

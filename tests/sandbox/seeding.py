@@ -185,8 +185,16 @@ def seed_core(store: DataStore) -> None:
 
 def seed_rest(store: DataStore) -> None:
     """Seed everything that is not needed by the contacts (filled in by `resources`)."""
-    from tests.sandbox import audience, custom_events, resources  # noqa: PLC0415 - seeders
+    from tests.sandbox import (  # noqa: PLC0415 - seeders
+        audience,
+        commerce,
+        custom_events,
+        resources,
+        transactional,
+    )
 
     resources.seed(store)
     custom_events.seed(store)
     audience.seed(store)
+    commerce.seed(store)
+    transactional.seed(store)

@@ -259,6 +259,7 @@ class Sandbox:
         async_delay: float = 0.0,
         import_delay: float = 0.2,
         sms_enabled: bool = False,
+        transactional_enabled: bool = False,
         port: int = 0,
     ) -> None:
         """Build the data (seeded, deterministic); the server starts with start() or `with`."""
@@ -273,6 +274,8 @@ class Sandbox:
         self.import_delay = import_delay
         # §3.17: SMS is MAX + add-on; off by default (answers 403 / 1023 then).
         self.sms_enabled = sms_enabled
+        # Transactional emails are MAX + add-on as well (tests/sandbox/transactional.py).
+        self.transactional_enabled = transactional_enabled
         # §4.1: rejected after 202. Rule picked here: these domains are refused silently (an
         # example.com rule would break tests that use example.com addresses).
         self.refused_domains: set[str] = {"invalid.test", "refused.test"}
