@@ -54,6 +54,8 @@ class ListIndex:
     pages: int | None = None
     complete: bool = False
     lookups: int = 0
+    #: This run removed contacts from the list: pages read before then no longer line up.
+    removed: bool = False
 
 
 class Membership:
@@ -78,7 +80,7 @@ class Membership:
         if unknown and not index.complete:
             unread = range(2, (index.pages or 1) + 1)
             if index.lookups + len(unknown) >= len(unread):
-                self._read_pages(campaign_id, index, unread)
+                self._read_rest(campaign_id, index)
             else:
                 index.lookups += len(unknown)
                 ids = self.lookup_all(campaign_id, unknown)
@@ -86,6 +88,24 @@ class Membership:
                     if contact_id is not None:
                         index.members[email] = contact_id
         return {e: index.members[e] for e in emails if e in index.members}
+
+    def forget(self, campaign_id: str, email: str) -> None:
+        """`email` was removed from the list by this run."""
+        index = self.index(campaign_id)
+        index.members.pop(email, None)
+        index.removed = True
+
+    def _read_rest(self, campaign_id: str, index: ListIndex) -> None:
+        """The pages after the first, or every page if this run changed the list since.
+
+        Pages are offsets (`page` times `perPage`): once this run removed or added contacts,
+        members move to other pages, and reading on from page 2 would miss some (a missed
+        member would count as already removed, or be sent again).
+        """
+        if index.removed or None in index.members.values():
+            index.pages = None
+            self._read_pages(campaign_id, index, [1])
+        self._read_pages(campaign_id, index, range(2, (index.pages or 1) + 1))
 
     def lookup(self, campaign_id: str, email: str) -> str | None:
         """The contact id of `email` on the list, by exact match, or None."""

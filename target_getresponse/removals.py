@@ -84,5 +84,5 @@ class Removals(LoadStep):
                     raise
                 self.reject(prepared, refused(error, "could not be removed"))
                 return False
-        self.membership.index(campaign_id).members.pop(prepared.key, None)
+        self.membership.forget(campaign_id, prepared.key)
         return True

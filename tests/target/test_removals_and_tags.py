@@ -227,3 +227,21 @@ def test_a_refused_tag_replacement_is_a_reject(make_sandbox, run_target, tmp_pat
     assert adds_up(run.summary), run.summary
     [reject] = rejects(tmp_path)
     assert reject["reason"].startswith("GetResponse API 400")
+
+
+def test_removals_in_later_batches_find_members_moved_up_a_page(make_sandbox, run_target):
+    # 1,100 members: two pages of 1000. The first batch removes 600 found on page 1; then the
+    # remaining members fill one page, and reading on from page 2 would find none of the rest.
+    sb = make_sandbox(scale=Scale(contacts=0))
+    campaign = sb.data.campaigns[0]["campaignId"]
+    listed = [f"member{i}@shop.example.org" for i in range(1_100)]
+    for email in listed:
+        sb.data.add_contact(email, campaign)
+    records = [{"email": email, **DELETED} for email in listed]
+    lines = singer_lines(records, schema=SCHEMA_DELETES)
+    run = run_target(sb, lines, process_deletes=True, batch_size_rows=600)
+    assert run.returncode == 0, run.stderr
+    assert [c for c in sb.data.contacts if c["campaign"]["campaignId"] == campaign] == []
+    assert len(deletes(sb)) == 1_100
+    assert run.summary["removed"] == 1_100
+    assert adds_up(run.summary), run.summary
