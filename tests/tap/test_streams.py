@@ -41,6 +41,9 @@ COLLECTIONS = {
     "shops": ("shops", "shopId"),
     "products": ("products", "productId"),
     "orders": ("orders", "orderId"),
+    "carts": ("carts", "cartId"),
+    "categories": ("categories", "categoryId"),
+    "transactional_emails": ("transactional-emails", "transactionalEmailId"),
 }
 SCALE = Scale(
     contacts=60, campaigns=7, tags=23, custom_fields=9, newsletters=31, autoresponders=12,
@@ -61,7 +64,8 @@ def full_sync():
     warnings = _Warnings()
     logging.getLogger().addHandler(warnings)
     try:
-        with Sandbox(scale=SCALE, seed=7, limits=GENEROUS_LIMITS, sms_enabled=True) as sb:
+        add_ons = {"sms_enabled": True, "transactional_enabled": True}
+        with Sandbox(scale=SCALE, seed=7, limits=GENEROUS_LIMITS, **add_ons) as sb:
             result = run_sync(sandbox_config(sb, page_size=PAGE_SIZE))
             result.warnings = warnings.messages
             yield sb, result
@@ -179,6 +183,10 @@ def test_parent_ids_are_injected(full_sync):
         ("autoresponder_statistics", "autoresponderId"),
         ("products", "shopId"),
         ("orders", "shopId"),
+        ("order_lines", "orderId"),
+        ("carts", "shopId"),
+        ("categories", "shopId"),
+        ("rss_newsletter_statistics", "rssNewsletterId"),
         ("campaign_list_size_statistics", "campaignId"),
     ]:
         assert all(record.get(key) for record in result.records[stream]), stream
