@@ -75,6 +75,8 @@ CONTENT_HINTS: dict[tuple[str, str], str] = {
     ("/campaigns/statistics/list-size", "[].createdOn"): "gr-date-time",
     ("/newsletters/{newsletterId}/statistics", "[].timeInterval"): "gr-interval",
     ("/autoresponders/{autoresponderId}/statistics", "[].timeInterval"): "gr-interval",
+    ("/rss-newsletters/{rssNewsletterId}/statistics", "[].timeInterval"): "gr-interval",
+    ("/transactional-emails/statistics", "[].timeFrame"): "gr-interval",
 }
 
 #: Keyed objects whose keys are dates by their description ("Dates in YYYY-MM-DD format are used
@@ -368,12 +370,16 @@ PARENTS: dict[str, list[JSON]] = {
         }
     ],
     "/shops": [{"shopId": "shp1", "createdOn": "2024-01-01T00:00:00+0000"}],
+    "/shops/shp1/orders": [{"orderId": "ord1", "updatedOn": "2024-01-02T00:00:00+0000"}],
+    "/rss-newsletters": [{"rssNewsletterId": "rss1"}],
 }
 PARENT_IDS = {
     "contactId": "ctc1",
     "newsletterId": "nws1",
     "autoresponderId": "aut1",
     "shopId": "shp1",
+    "orderId": "ord1",
+    "rssNewsletterId": "rss1",
 }
 
 
