@@ -23,6 +23,7 @@ OUTCOMES = (
     "existing",
     "updated",
     "removed",
+    "triggered",
     "deletes_skipped",
     "merged",
     "rejected",
@@ -43,7 +44,8 @@ class Tally:
     been records); `merged` counts records replaced by a later one for the same email and list
     in the same batch; `removed` counts contacts taken off their list (or already gone) for
     records with `_sdc_deleted_at`, `deletes_skipped` such records while `process_deletes` is
-    off; `sent` counts contacts sent to the API, which is no outcome of its own.
+    off; `triggered` counts custom events triggered; `sent` counts contacts (and events) sent
+    to the API, which is no outcome of its own.
     """
 
     received: int = 0
@@ -52,6 +54,7 @@ class Tally:
     existing: int = 0
     updated: int = 0
     removed: int = 0
+    triggered: int = 0
     deletes_skipped: int = 0
     merged: int = 0
     rejected: int = 0

@@ -15,6 +15,7 @@ import typing as t
 from dataclasses import dataclass
 
 from target_getresponse.adds import Adds
+from target_getresponse.events import Events
 from target_getresponse.logs import mask_email, mask_emails_in
 from target_getresponse.mapping import RejectError
 from target_getresponse.membership import Membership
@@ -77,6 +78,7 @@ class LoadRun:
         self._calls_before = 0
         self._resolver: Resolver | None = None
         self._loader: Loader | None = None
+        self._events: Events | None = None
         self._ended_mid_line: Unreadable | None = None
         reader.on_unreadable = self.skip_unreadable
 
@@ -134,6 +136,20 @@ class LoadRun:
                 ),
             )
         return self._loader
+
+    @property
+    def events(self) -> Events:
+        """Custom event definitions and triggers (events.py), sharing the membership index."""
+        if self._events is None:
+            self._events = Events(
+                self.client,
+                self.loader.membership,
+                self.tally,
+                self.reject_prepared,
+                dry_run=self.settings.dry_run,
+                create_missing=self.settings.create_missing_custom_events,
+            )
+        return self._events
 
     # -- loading ----------------------------------------------------------------------------
 

@@ -69,6 +69,20 @@ TARGET_SETTINGS = th.PropertiesList(
         "list. Off: such records are counted as `deletes_skipped` and nothing is removed.",
     ),
     th.Property(
+        "custom_events_stream",
+        th.StringType,
+        default="custom_events",
+        description="Stream whose records trigger custom events (`name`, `attributes`, and "
+        "`contactId` or `email` and the list) instead of loading contacts.",
+    ),
+    th.Property(
+        "create_missing_custom_events",
+        th.BooleanType,
+        default=False,
+        description="Create custom events named in records that the account does not have yet "
+        "(attribute types from the record); off, such records are rejected.",
+    ),
+    th.Property(
         "rejects_file",
         th.StringType,
         default="output/getresponse-rejects.jsonl",
@@ -128,6 +142,8 @@ class TargetSettings:
     load_method: t.Literal["add", "upsert"]
     tags_mode: t.Literal["add", "replace"]
     process_deletes: bool
+    custom_events_stream: str
+    create_missing_custom_events: bool
     rejects_file: str
     rejects_include_records: bool
     fail_on_reject: bool

@@ -25,6 +25,7 @@ from tap_getresponse.api import (
     plugin_config_errors,
     schema_errors_without_secrets,
 )
+from target_getresponse.event_sink import CustomEventsSink
 from target_getresponse.logs import mask_emails_in_logs
 from target_getresponse.mapping import RejectError
 from target_getresponse.reader import Abandoned, InputReader
@@ -77,12 +78,13 @@ class TargetGetResponse(Target):
 
     @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:
-        """ContactsSink for every stream, built with this run's LoadRun.
+        """CustomEventsSink for `custom_events_stream`, else ContactsSink, with this run's LoadRun.
 
         The SDK calls the class it gets with the sink's own arguments; the partial adds the run.
         """
-        del stream_name
-        return t.cast("type[Sink]", functools.partial(ContactsSink, load_run=self.load_run))
+        events = stream_name == self.settings.custom_events_stream
+        sink = CustomEventsSink if events else ContactsSink
+        return t.cast("type[Sink]", functools.partial(sink, load_run=self.load_run))
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
