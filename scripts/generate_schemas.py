@@ -91,6 +91,24 @@ STREAMS: dict[str, Source] = {
     "forms": Source("/forms"),
     "webforms": Source("/webforms"),
     "landing_pages": Source("/lps"),
+    "popups": Source("/popups"),
+    "websites": Source("/websites"),
+    "ab_tests": Source("/ab-tests/subject"),
+    "splittests": Source("/splittests"),
+    # Totals for a date range; the tap asks day by day and injects the day (`date`).
+    "popup_performance": Source(
+        "/statistics/popups/{popupId}/performance",
+        "object",
+        inject={"popupId": STRING, "date": DATE},
+    ),
+    "landing_page_performance": Source(
+        "/statistics/lps/{lpsId}/performance", "object", inject={"lpsId": STRING, "date": DATE}
+    ),
+    "website_performance": Source(
+        "/statistics/wbe/{websiteId}/performance",
+        "object",
+        inject={"websiteId": STRING, "date": DATE},
+    ),
     "legacy_landing_pages": Source("/landing-pages"),
     "webinars": Source("/webinars"),
     "workflows": Source("/workflow"),
@@ -164,6 +182,18 @@ STRING_COUNTERS: dict[str, JSON] = {
     "clickTracks[].amount": INTEGER,
     # Schema `SearchedContactDetails`: the contact's scoring, a string of format integer.
     "score": INTEGER,
+    # Schema `Splittest` (and its `SplittestNewsletter`s): counts, percentages and seconds are
+    # strings of format int32; the open and click rates are kept numbers in case of a fraction.
+    "winningTarget": INTEGER,
+    "samplingPercentage": INTEGER,
+    "samplingTime": INTEGER,
+    "winningDelivered": INTEGER,
+    "winningScoreOpens": NUMBER,
+    "winningScoreClicks": NUMBER,
+    "newsletters[].samplingTargets": INTEGER,
+    "newsletters[].samplingDelivered": INTEGER,
+    "newsletters[].scoreOpens": NUMBER,
+    "newsletters[].scoreClicks": NUMBER,
 }
 
 #: String properties with a numeric `format` that are identifiers, not quantities: path -> reason.

@@ -27,6 +27,7 @@ from tap_getresponse.streams.ecommerce import (
     ProductsStream,
     ShopsStream,
 )
+from tap_getresponse.streams.experiments import AbTestsStream, SplittestsStream
 from tap_getresponse.streams.lists import (
     CampaignBalanceStatisticsStream,
     CampaignListSizeStatisticsStream,
@@ -53,14 +54,21 @@ from tap_getresponse.streams.pages import (
     FormsStream,
     LandingPagesStream,
     LegacyLandingPagesStream,
+    PopupsStream,
     WebformsStream,
     WebinarsStream,
+)
+from tap_getresponse.streams.performance import (
+    LandingPagePerformanceStream,
+    PopupPerformanceStream,
+    WebsitePerformanceStream,
 )
 from tap_getresponse.streams.removals import RemovedContactsStream, UnconfirmedContactsStream
 from tap_getresponse.streams.transactional import (
     TransactionalEmailsStream,
     TransactionalEmailStatisticsStream,
 )
+from tap_getresponse.streams.websites import WebsitesStream
 
 STREAMS = (
     AccountsStream,
@@ -99,8 +107,15 @@ STREAMS = (
     SmsStream,
     FormsStream,
     WebformsStream,
+    PopupsStream,
+    PopupPerformanceStream,
     LandingPagesStream,
+    LandingPagePerformanceStream,
     LegacyLandingPagesStream,
+    WebsitesStream,
+    WebsitePerformanceStream,
+    AbTestsStream,
+    SplittestsStream,
     WebinarsStream,
     WorkflowsStream,
     ShopsStream,

@@ -1,4 +1,4 @@
-"""Sign-up surfaces: forms, legacy forms, landing pages (new and legacy), webinars.
+"""Sign-up surfaces: forms, popups, legacy forms, landing pages (new and legacy), webinars.
 
 Each carries visit and sign-up counters that change without any time field changing, so each is
 read in full every run (they are small collections: one request per 1000 items).
@@ -16,6 +16,15 @@ class FormsStream(GetResponseStream):
     path = "/forms"
     primary_keys = ("formId",)
     sort_field = "createdOn"
+
+
+class PopupsStream(GetResponseStream):
+    """Forms and popups (`/popups`, OpenAPI `getPopupList`; GMT timestamps without an offset)."""
+
+    name = "popups"
+    path = "/popups"
+    primary_keys = ("popupId",)
+    sort_field = "createdAt"
 
 
 class WebformsStream(GetResponseStream):

@@ -64,6 +64,7 @@ _LOADED: list[bool] = []
 def _load() -> None:
     if not _LOADED:
         from tests.sandbox import (  # noqa: F401, PLC0415 - importing registers the routes
+            abtests,
             audience,
             commerce,
             custom_events,
@@ -71,6 +72,7 @@ def _load() -> None:
             messages,
             others,
             search,
+            sites,
             statistics,
             transactional,
             writes,

@@ -186,10 +186,12 @@ def seed_core(store: DataStore) -> None:
 def seed_rest(store: DataStore) -> None:
     """Seed everything that is not needed by the contacts (filled in by `resources`)."""
     from tests.sandbox import (  # noqa: PLC0415 - seeders
+        abtests,
         audience,
         commerce,
         custom_events,
         resources,
+        sites,
         transactional,
     )
 
@@ -198,3 +200,5 @@ def seed_rest(store: DataStore) -> None:
     audience.seed(store)
     commerce.seed(store)
     transactional.seed(store)
+    sites.seed(store)
+    abtests.seed(store)

@@ -35,6 +35,10 @@ COLLECTIONS = {
     "forms": ("forms", "formId"),
     "webforms": ("webforms", "webformId"),
     "landing_pages": ("lps", "lpsId"),
+    "popups": ("popups", "popupId"),
+    "websites": ("websites", "websiteId"),
+    "ab_tests": ("ab-tests", "abTestId"),
+    "splittests": ("splittests", "splittestId"),
     "legacy_landing_pages": ("landing-pages", "landingPageId"),
     "webinars": ("webinars", "webinarId"),
     "workflows": ("workflow", "workflowId"),
@@ -188,6 +192,9 @@ def test_parent_ids_are_injected(full_sync):
         ("categories", "shopId"),
         ("rss_newsletter_statistics", "rssNewsletterId"),
         ("campaign_list_size_statistics", "campaignId"),
+        ("popup_performance", "popupId"),
+        ("landing_page_performance", "lpsId"),
+        ("website_performance", "websiteId"),
     ]:
         assert all(record.get(key) for record in result.records[stream]), stream
 
