@@ -372,6 +372,7 @@ PARENTS: dict[str, list[JSON]] = {
     "/shops": [{"shopId": "shp1", "createdOn": "2024-01-01T00:00:00+0000"}],
     "/shops/shp1/orders": [{"orderId": "ord1", "updatedOn": "2024-01-02T00:00:00+0000"}],
     "/rss-newsletters": [{"rssNewsletterId": "rss1"}],
+    "/search-contacts": [{"searchContactId": "seg1"}],
 }
 PARENT_IDS = {
     "contactId": "ctc1",
@@ -380,6 +381,8 @@ PARENT_IDS = {
     "shopId": "shp1",
     "orderId": "ord1",
     "rssNewsletterId": "rss1",
+    "searchContactId": "seg1",
+    "campaignId": "cmp1",
 }
 
 
