@@ -356,6 +356,7 @@ STREAM_CLASSES: dict[str, type[GetResponseStream]] = {cls.name: cls for cls in S
 
 
 # ---- a loopback API that answers the drawn body ----------------------------------------------
+RECENT = f"{dt.datetime.now(dt.UTC) - dt.timedelta(days=2):%Y-%m-%dT%H:%M:%S}"
 #: Valid parents for fan-out streams (listings ask with `fields=`; extra keys are harmless).
 PARENTS: dict[str, list[JSON]] = {
     "/campaigns": [{"campaignId": "cmp1", "name": "list_one"}],
@@ -372,6 +373,10 @@ PARENTS: dict[str, list[JSON]] = {
     "/shops": [{"shopId": "shp1", "createdOn": "2024-01-01T00:00:00+0000"}],
     "/shops/shp1/orders": [{"orderId": "ord1", "updatedOn": "2024-01-02T00:00:00+0000"}],
     "/rss-newsletters": [{"rssNewsletterId": "rss1"}],
+    # Performance streams ask about each day since the item's creation: two days keep it short.
+    "/popups": [{"popupId": "pop1", "createdAt": RECENT}],
+    "/lps": [{"lpsId": "lps1", "createdAt": RECENT}],
+    "/websites": [{"websiteId": "wbe1", "createdAt": RECENT}],
     "/search-contacts": [{"searchContactId": "seg1"}],
 }
 PARENT_IDS = {
@@ -381,6 +386,9 @@ PARENT_IDS = {
     "shopId": "shp1",
     "orderId": "ord1",
     "rssNewsletterId": "rss1",
+    "popupId": "pop1",
+    "lpsId": "lps1",
+    "websiteId": "wbe1",
     "searchContactId": "seg1",
     "campaignId": "cmp1",
 }
