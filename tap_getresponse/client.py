@@ -92,13 +92,17 @@ class GetResponseStream(Stream):
 
     def __init__(self, tap: Tap, run: SyncRun) -> None:
         """Load the schema named after the stream; `run` is all the stream reaches."""
-        schema = load_schema(self.name)
+        schema = self.stream_schema()
         for key, prop in self.extra_properties.items():
             schema["properties"].setdefault(key, dict(prop))
         super().__init__(tap=tap, schema=schema)
         self.run = run
         self._unavailable = False
         self._client_floor: dt.datetime | None = None
+
+    def stream_schema(self) -> dict[str, t.Any]:
+        """The stream's schema: its file under `schemas/` (discovered streams build their own)."""
+        return load_schema(self.name)
 
     @property
     def settings(self) -> TapSettings:

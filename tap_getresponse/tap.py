@@ -32,6 +32,7 @@ from tap_getresponse.run import InputError, SyncFailedError, SyncRun, state_erro
 from tap_getresponse.settings import TAP_SETTINGS, tap_setting_errors
 from tap_getresponse.streams import STREAMS
 from tap_getresponse.streams.contacts import ContactDetailsStream
+from tap_getresponse.streams.reports import report_streams
 from tap_getresponse.value_report import StrictValuesError
 from tap_getresponse.writer import BlockWriter
 
@@ -81,6 +82,11 @@ class TapGetResponse(Tap):
     #: Whether a SIGTERM or SIGINT is being handled already (a second one stops at once).
     _stopping = False
 
+    def __init__(self, *, catalog: t.Any = None, **kwargs: t.Any) -> None:  # noqa: ANN401
+        """Keep the catalog document as given: singer-sdk drops the report ids in its metadata."""
+        self._catalog_document = catalog
+        super().__init__(catalog=catalog, **kwargs)
+
     @cached_property
     def run(self) -> SyncRun:
         """What this run's streams share (built at discovery; its client only when first used)."""
@@ -93,6 +99,8 @@ class TapGetResponse(Tap):
         streams: list[GetResponseStream] = [
             stream_class(tap=self, run=self.run) for stream_class in STREAMS
         ]
+        # Custom reports: from the catalog, else listed (GET /custom-reports) with credentials.
+        streams += report_streams(self, self.run, self._catalog_document)
         for stream in streams:
             stream.logger.addFilter(WITHOUT_SDK_ERROR_LINE)  # once per logger: the same filter
         return streams

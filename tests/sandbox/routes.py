@@ -71,6 +71,7 @@ def _load() -> None:
             endpoints,
             messages,
             others,
+            reports,
             search,
             sites,
             statistics,

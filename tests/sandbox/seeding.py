@@ -190,6 +190,7 @@ def seed_rest(store: DataStore) -> None:
         audience,
         commerce,
         custom_events,
+        reports,
         resources,
         sites,
         transactional,
@@ -202,3 +203,4 @@ def seed_rest(store: DataStore) -> None:
     transactional.seed(store)
     sites.seed(store)
     abtests.seed(store)
+    reports.seed(store)  # its own random.Random: the values seeded above stay the same

@@ -20,7 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.sandbox import errors, routes
+from tests.sandbox import errors, reports, routes
+from tests.sandbox.downloads import DownloadServer
 from tests.sandbox.errors import ApiError
 from tests.sandbox.listing import ListQuery
 from tests.sandbox.response import Response
@@ -281,6 +282,8 @@ class Sandbox:
         self.refused_domains: set[str] = {"invalid.test", "refused.test"}
         self.port = port
         self.data = DataStore(self.scale, seed, max_mode=domain is not None)
+        #: The second host, serving custom report files (downloads.py).
+        self.downloads = DownloadServer(lambda file_id: reports.file_content(self.data, file_id))
         self.faults = Faults()
         self.on_request: Callable[[LoggedRequest], None] | None = None
         self.log: list[LoggedRequest] = []
@@ -316,6 +319,7 @@ class Sandbox:
             target=server.serve_forever, args=(0.05,), name="sandbox", daemon=True
         )
         self._thread.start()
+        self.downloads.start()
         self._ticking.clear()
         ticker = threading.Thread(target=self._tick, name="sandbox-queue", daemon=True)
         ticker.start()
@@ -329,6 +333,7 @@ class Sandbox:
     def stop(self) -> None:
         """Stop serving and close the socket."""
         self._ticking.set()
+        self.downloads.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
