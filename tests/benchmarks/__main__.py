@@ -13,6 +13,7 @@ import typing as t
 from pathlib import Path
 
 from tests.benchmarks.bench_details import details
+from tests.benchmarks.bench_events import events
 from tests.benchmarks.bench_memory import memory
 from tests.benchmarks.bench_tap import calls, throughput
 from tests.benchmarks.bench_target import changes, target
@@ -28,6 +29,7 @@ FULL_SIZES = {
     "memory": [10_000, 100_000, 1_000_000],
     "target": 20_000,
     "target_changes": 2_000,
+    "events": 3_000,
 }
 QUICK_SIZES = {
     "contacts": 5_000,
@@ -35,9 +37,20 @@ QUICK_SIZES = {
     "memory": [1_000, 5_000],
     "target": 2_000,
     "target_changes": 300,
+    "events": 300,
 }
-LATENCIES = {"tap": [0.0, 0.3], "details": [0.1, 0.3], "target_changes": [0.0, 0.1, 0.3]}
-QUICK_LATENCIES = {"tap": [0.0, 0.05], "details": [0.05], "target_changes": [0.0, 0.1]}
+LATENCIES = {
+    "tap": [0.0, 0.3],
+    "details": [0.1, 0.3],
+    "target_changes": [0.0, 0.1, 0.3],
+    "events": [0.0, 0.1, 0.3],
+}
+QUICK_LATENCIES = {
+    "tap": [0.0, 0.05],
+    "details": [0.05],
+    "target_changes": [0.0, 0.1],
+    "events": [0.0, 0.1],
+}
 
 
 def benchmarks(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[], list[Figure]]]:
@@ -55,6 +68,7 @@ def benchmarks(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
         "target_changes": lambda: changes(
             sizes["target_changes"], latencies["target_changes"], workdir / "target_changes"
         ),
+        "events": lambda: events(sizes["events"], latencies["events"], workdir / "events"),
     }
 
 
@@ -62,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; print the table; exit 1 if a floor was missed."""
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks", description=__doc__)
     parser.add_argument(
-        "--only", default="", help="comma-separated: tap,calls,details,memory,target,target_changes"
+        "--only",
+        default="",
+        help="comma-separated: tap,calls,details,memory,target,target_changes,events",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, to try the suite out")
     parser.add_argument("--full", action="store_true", help="no sampling of the slow baselines")

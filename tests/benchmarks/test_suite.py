@@ -12,6 +12,7 @@ import pytest
 
 from tests.benchmarks.__main__ import main
 from tests.benchmarks.bench_details import details
+from tests.benchmarks.bench_events import events
 from tests.benchmarks.bench_memory import memory
 from tests.benchmarks.bench_tap import calls, throughput
 from tests.benchmarks.bench_target import changes, target
@@ -80,6 +81,21 @@ def test_removals_and_tag_replacements_rows(tmp_path):
     ]
     assert all(float(f.value.split()[0]) > 0 for f in rates)
     assert sum("429" in f.measure for f in figures) == 4
+
+
+def test_events_are_counted_by_the_sandbox_against_the_ceiling(tmp_path):
+    # events() itself checks that every event was triggered once.
+    figures = events(30, [0.0, 0.05], tmp_path)
+    rates = [f for f in figures if "429" not in f.measure]
+    assert len(rates) == 3  # each latency by contactId, and the first by email
+    assert "by email" in rates[-1].measure
+    assert [f.against for f in rates] == [
+        "ceiling min(80, 10/latency) = 80.0",
+        "ceiling min(80, 10/latency) = 80.0",
+        "ceiling min(80, 10/latency) = 80.0",
+    ]
+    assert all(f.floor == ">= 0.9x" and float(f.value.split()[0]) > 0 for f in rates)
+    assert sum("429" in f.measure for f in figures) == 3
 
 
 def test_table_and_exit_code(capsys):
