@@ -9,7 +9,7 @@ import pytest
 
 from tap_getresponse.streams.performance import active_days as bisect_days
 from tap_getresponse.tap import TapGetResponse
-from tests.sandbox import Scale
+from tests.sandbox import Answer, Scale
 from tests.sandbox.sites import active_days, record_activity
 from tests.sandbox.util import now
 from tests.tap.conftest import run_sync, sandbox_config
@@ -215,3 +215,25 @@ def test_quiet_stretches_cost_one_request_and_active_days_come_in_order():
     asked.clear()
     assert list(bisect_days(totals, busy, dt.date(2025, 4, 1), last)) == []
     assert asked == [(dt.date(2025, 4, 1), last)]
+
+
+def test_a_counter_that_is_no_number_costs_that_value_not_the_row(sb, caplog):
+    popup = sb.data.popups[0]
+    path = PERFORMANCE["popup_performance"][2].format(popup["popupId"])
+    odd = {"popupId": popup["popupId"], "views": "lots", "clicks": 2, "leads": 1, "ctr": 7}
+    sb.faults.answer_next(10_000, path=path, answer=Answer(body=odd))
+    start = dt.datetime.fromtimestamp(now() - 2 * DAY, dt.UTC).date()
+    with caplog.at_level(logging.WARNING):
+        result = run_sync(
+            sandbox_config(sb, start_date=start.isoformat()), streams=["popup_performance"]
+        )
+    odd_rows = [r for r in result.records["popup_performance"] if r["popupId"] == popup["popupId"]]
+    # Every range answers the odd totals, so each day of the window is a row (today's too; the
+    # window's last day is the run's, so a run across midnight has one more).
+    days = [r["date"] for r in odd_rows]
+    assert days == [(start + dt.timedelta(d)).isoformat() for d in range(len(days))]
+    assert len(days) in {3, 4}
+    assert all(r["views"] is None and r["clicks"] == 2 for r in odd_rows)
+    warned = [r.getMessage() for r in caplog.records if "field 'views'" in r.getMessage()]
+    assert warned
+    assert result.state["bookmarks"]["popup_performance"]
