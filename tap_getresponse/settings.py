@@ -70,6 +70,16 @@ TAP_SETTINGS = th.PropertiesList(
             "is reported once per field and counted at the end of the run."
         ),
     ),
+    th.Property(
+        "activity_reports",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Add the stream `message_activities`: sends, opens and clicks of every message, read "
+            "from one `message_activity_report` the run schedules in the account (GetResponse "
+            "has no call to delete it) instead of one request per contact."
+        ),
+    ),
 )
 
 #: Each setting's default, as the schema (and so `--about`) states it.
@@ -96,6 +106,8 @@ class TapSettings:
     connection: ConnectionSettings
     #: Whether a value that does not fit its schema ends the run (value_report.py).
     strict_values: bool
+    #: Whether `message_activities` is offered (it schedules one custom report per run).
+    activity_reports: bool
 
     @classmethod
     def from_config(cls, config: Mapping[str, t.Any]) -> TapSettings:
@@ -110,7 +122,13 @@ class TapSettings:
             ),
             connection=ConnectionSettings.from_config(config),
             strict_values=bool(_setting(config, "strict_values")),
+            activity_reports=activity_reports_on(config),
         )
+
+
+def activity_reports_on(config: Mapping[str, t.Any]) -> bool:
+    """`activity_reports` alone: discovery reads it without parsing the other settings."""
+    return _setting(config, "activity_reports") is True
 
 
 def _setting(config: Mapping[str, t.Any], name: str) -> t.Any:  # noqa: ANN401 - a JSON value

@@ -29,9 +29,10 @@ from tap_getresponse.api.pages import json_kind
 from tap_getresponse.client import GetResponseStream
 from tap_getresponse.interrupt import exit_code, exit_now, stop_run
 from tap_getresponse.run import InputError, SyncFailedError, SyncRun, state_errors
-from tap_getresponse.settings import TAP_SETTINGS, tap_setting_errors
+from tap_getresponse.settings import TAP_SETTINGS, activity_reports_on, tap_setting_errors
 from tap_getresponse.streams import STREAMS
 from tap_getresponse.streams.contacts import ContactDetailsStream
+from tap_getresponse.streams.message_activities import MessageActivitiesStream
 from tap_getresponse.streams.reports import report_streams
 from tap_getresponse.value_report import StrictValuesError
 from tap_getresponse.writer import BlockWriter
@@ -101,6 +102,8 @@ class TapGetResponse(Tap):
         ]
         # Custom reports: from the catalog, else listed (GET /custom-reports) with credentials.
         streams += report_streams(self, self.run, self._catalog_document)
+        if activity_reports_on(self.config):  # schedules a report in the account: opt-in
+            streams.append(MessageActivitiesStream(tap=self, run=self.run))
         for stream in streams:
             stream.logger.addFilter(WITHOUT_SDK_ERROR_LINE)  # once per logger: the same filter
         return streams
