@@ -164,7 +164,7 @@ STREAMS: dict[str, Source] = {
     "segment_contacts": Source(
         "/search-contacts/{searchContactId}/contacts", inject={"searchContactId": STRING}
     ),
-    "suppressions": Source("/suppressions"),
+    "suppressions": Source("/suppressions/{suppressionId}", "detail"),
 }
 
 #: String properties that carry numbers (e.g. schema `NewsletterListElement`'s

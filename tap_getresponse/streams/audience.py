@@ -20,6 +20,7 @@ if t.TYPE_CHECKING:
     from tap_getresponse.value_report import ValueReport
 
 SEGMENTS = ParentCollection("/search-contacts", "searchContactId")
+SUPPRESSIONS = ParentCollection("/suppressions", "suppressionId")
 Row = dict[str, t.Any]
 
 
@@ -61,17 +62,22 @@ class SegmentContactsStream(BatchedFanOutStream):
     sort_field = "createdOn"  # stable pages: new members go last
 
 
-class SuppressionsStream(GetResponseStream):
-    """Suppression lists (OpenAPI `getSuppressionsList`), read in full.
+class SuppressionsStream(BatchedFanOutStream):
+    """Suppression lists with their masks (`getSuppressionsList`, then `getSuppressionById`).
 
-    The list filters on `createdOn`, but a suppression list is renamed and its masks changed
-    in place (OpenAPI `updateSuppression`), so a window on creation time would miss edits.
+    The list items have no masks, so each list is read in detail: one request per list. The
+    list filters on `createdOn`, but a suppression list is renamed and its masks changed in
+    place (OpenAPI `updateSuppression`), so a window on creation time would miss edits: every
+    run reads them all.
     """
 
     name = "suppressions"
-    path = "/suppressions"
+    path = "/suppressions/{suppressionId}"
+    parent = SUPPRESSIONS
+    parent_key = "suppressionId"
+    batch_key = "suppressionIds"
     primary_keys = ("suppressionId",)
-    sort_field = "createdOn"
+    paginated = False
 
 
 class AccountBlocklistsStream(GetResponseStream):

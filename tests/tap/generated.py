@@ -378,6 +378,7 @@ PARENTS: dict[str, list[JSON]] = {
     "/lps": [{"lpsId": "lps1", "createdAt": RECENT}],
     "/websites": [{"websiteId": "wbe1", "createdAt": RECENT}],
     "/search-contacts": [{"searchContactId": "seg1"}],
+    "/suppressions": [{"suppressionId": "sup1"}],
 }
 PARENT_IDS = {
     "contactId": "ctc1",
@@ -390,6 +391,7 @@ PARENT_IDS = {
     "lpsId": "lps1",
     "websiteId": "wbe1",
     "searchContactId": "seg1",
+    "suppressionId": "sup1",
     "campaignId": "cmp1",
 }
 

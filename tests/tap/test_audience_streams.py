@@ -73,7 +73,16 @@ def test_a_full_sync_delivers_exactly_the_sandboxs_records(sb):
     assert len({segment for segment, _ in expected["segment_contacts"]}) > 1
     paged = [r for r in sb.log if r.path.endswith("/contacts") and r.query.get("page") == "2"]
     assert paged, "a segment with more members than a page is read page by page"
-    assert all(r.query.get("sort[createdOn]") == "asc" for r in sb.log if r.path == "/suppressions")
+    details = [r.path for r in sb.log if r.path.startswith("/suppressions/")]
+    assert sorted(details) == sorted(f"/suppressions/{row[0]}" for row in expected["suppressions"])
+
+
+def test_suppression_lists_carry_their_masks(sb):
+    result = run_sync(sandbox_config(sb), streams=["suppressions"])
+    masks = {r["suppressionId"]: r["masks"] for r in result.records["suppressions"]}
+    seeded = {s["suppressionId"]: s["_masks"] for s in sb.data.collections["suppressions"]}
+    assert masks == seeded
+    assert all(seeded.values())
 
 
 def test_segment_members_carry_the_searched_contact_details(sb):
