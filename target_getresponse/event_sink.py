@@ -53,8 +53,11 @@ class CustomEventsSink(ContactsSink):
         event = read_event(record)
         if event.contact_id is not None:
             contact = Contact(email=str(record.get("email") or ""))
-        else:
+        elif record.get("email"):
             contact = self.contact(record)
+        else:
+            msg = "record names its contact by neither `contactId` nor `email`"
+            raise RejectError(msg)
         prepared = Prepared(
             contact=contact,
             stream=self.stream_name,

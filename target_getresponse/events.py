@@ -158,7 +158,14 @@ class Events(LoadStep):
         if self.dry_run:
             self.tally.count(triggered=len(ready))
             return
-        done = sum(parallel_map(self._trigger_one, ready, self.membership.parallel))
+        # An abandoned run (a second stop signal) sends nothing more: those stay unaccounted.
+        done = sum(
+            parallel_map(
+                lambda event: not cancelled.is_set() and self._trigger_one(event),
+                ready,
+                self.membership.parallel,
+            )
+        )
         self.tally.count(sent=done, triggered=done)
 
     def _find_contacts(self, campaign_id: str, events: Sequence[PendingEvent]) -> None:
