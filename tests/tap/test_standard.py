@@ -45,9 +45,8 @@ class TestTapGetResponse(StandardTests):  # type: ignore[misc,valid-type]
     def _sandbox(self):
         saved = TapGetResponse.governor
         TapGetResponse.governor = fast_governor()
-        with Sandbox(
-            scale=Scale(contacts=120), seed=5, limits=GENEROUS_LIMITS, sms_enabled=True
-        ) as sb:
+        add_ons = {"sms_enabled": True, "transactional_enabled": True}
+        with Sandbox(scale=Scale(contacts=120), seed=5, limits=GENEROUS_LIMITS, **add_ons) as sb:
             CONFIG["api_url"] = sb.url
             # GetResponse keeps newsletter activities for 30 days and every seeded newsletter is
             # older: send one of them two days ago so newsletter_activities has records to read.
