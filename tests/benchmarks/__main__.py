@@ -15,6 +15,7 @@ from pathlib import Path
 from tests.benchmarks.bench_details import details
 from tests.benchmarks.bench_events import events
 from tests.benchmarks.bench_memory import memory
+from tests.benchmarks.bench_reports import reports
 from tests.benchmarks.bench_tap import calls, throughput
 from tests.benchmarks.bench_target import changes, target
 from tests.benchmarks.harness import Figure, say, table
@@ -30,6 +31,7 @@ FULL_SIZES = {
     "target": 20_000,
     "target_changes": 2_000,
     "events": 3_000,
+    "reports": 20_000,
 }
 QUICK_SIZES = {
     "contacts": 5_000,
@@ -38,6 +40,7 @@ QUICK_SIZES = {
     "target": 2_000,
     "target_changes": 300,
     "events": 300,
+    "reports": 2_000,
 }
 LATENCIES = {
     "tap": [0.0, 0.3],
@@ -69,6 +72,7 @@ def benchmarks(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
             sizes["target_changes"], latencies["target_changes"], workdir / "target_changes"
         ),
         "events": lambda: events(sizes["events"], latencies["events"], workdir / "events"),
+        "reports": lambda: reports(sizes["reports"], workdir / "reports"),
     }
 
 
@@ -78,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: tap,calls,details,memory,target,target_changes,events",
+        help="comma-separated: tap,calls,details,memory,target,target_changes,events,reports",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, to try the suite out")
     parser.add_argument("--full", action="store_true", help="no sampling of the slow baselines")

@@ -14,6 +14,7 @@ from tests.benchmarks.__main__ import main
 from tests.benchmarks.bench_details import details
 from tests.benchmarks.bench_events import events
 from tests.benchmarks.bench_memory import memory
+from tests.benchmarks.bench_reports import reports
 from tests.benchmarks.bench_tap import calls, throughput
 from tests.benchmarks.bench_target import changes, target
 from tests.benchmarks.harness import Figure, table
@@ -96,6 +97,16 @@ def test_events_are_counted_by_the_sandbox_against_the_ceiling(tmp_path):
     ]
     assert all(f.floor == ">= 0.9x" and float(f.value.split()[0]) > 0 for f in rates)
     assert sum("429" in f.measure for f in figures) == 3
+
+
+def test_reports_count_calls_of_both_streams_and_compare_their_rows(tmp_path):
+    calls, seconds, rows, answers = reports(60, tmp_path)
+    assert rows.met, rows.value
+    assert calls.met is None, "the 1000x floor is judged at 20,000 contacts only"
+    assert calls.ratio is not None
+    assert calls.ratio > 5  # 60 contacts: 60-odd calls against a handful
+    assert seconds.value.endswith(" s")
+    assert answers.measure == "429 answers"
 
 
 def test_table_and_exit_code(capsys):
