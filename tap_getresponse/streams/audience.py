@@ -94,7 +94,8 @@ class AccountBlocklistsStream(GetResponseStream):
 
     @override
     def request_records(self, context: Context | None) -> Iterable[Row]:
-        return mask_rows(super().request_records(context), self.value_report)
+        # A generator, so the request runs where the caller reads it (inside its error policy).
+        yield from mask_rows(super().request_records(context), self.value_report)
 
 
 class CampaignBlocklistsStream(BatchedFanOutStream):
