@@ -146,7 +146,8 @@ def killed_run(sb, tmp_path, command: list[str], given: bytes, switch: KillSwitc
         assert process.wait(WAIT) == -signal.SIGKILL, tmp_path.joinpath("first.err").read_text()
     # What the killed run had sent is answered (or refused) before the rerun starts.
     deadline = time.monotonic() + WAIT
-    while any(entry.finished is None for entry in sb.log) and time.monotonic() < deadline:
+    while any(entry.finished is None for entry in sb.log):
+        assert time.monotonic() < deadline, "the sandbox is still answering the killed run"
         time.sleep(0.01)
     return [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
 
