@@ -114,6 +114,13 @@ class Events(LoadStep):
         self, name: str, values: Mapping[str, t.Any], schema: Mapping[str, t.Any]
     ) -> EventDefinition:
         """`createCustomEvent` with the record's attributes, typed from its schema or values."""
+        bad = next((key for key in values if not EVENT_NAME.match(key)), None)
+        if bad is not None:
+            msg = (
+                f"custom event '{name}' does not exist, and '{bad}' is no valid attribute name "
+                "for a new one (3-64 lowercase letters, digits or underscores)"
+            )
+            raise RejectError(msg)
         properties = schema.get("properties") or {}
         attributes = [
             {"name": key, "type": infer_attribute_type(value, properties.get(key))}

@@ -111,11 +111,15 @@ def test_missing_events_are_created_typed_from_the_schema(make_sandbox, run_targ
         {"name": "plan_renewed", "contactId": first["contactId"], "attributes": attributes},
         {"name": "plan_renewed", "contactId": second["contactId"], "attributes": {"seats": 4}},
         {"name": "Not A Name", "contactId": second["contactId"]},
+        {"name": "lesson_booked", "contactId": second["contactId"], "attributes": {"At": 1}},
+        {"name": "lesson_booked", "contactId": second["contactId"], "attributes": {"room": 1}},
     ]
     result = run_target(sb, event_lines(records), create_missing_custom_events=True)
     assert result.returncode == 0, result.stderr
-    assert (result.summary["triggered"], result.summary["rejected"]) == (2, 1)
+    assert (result.summary["triggered"], result.summary["rejected"]) == (3, 2)
     assert adds_up(result.summary)
+    booked = [e for e in sb.data.collections["custom-events"] if e["name"] == "lesson_booked"]
+    assert [a["name"] for a in booked[0]["attributes"]] == ["room"]
     [created] = [e for e in sb.data.collections["custom-events"] if e["name"] == "plan_renewed"]
     types = {a["name"]: a["type"] for a in created["attributes"]}
     assert types == {
@@ -125,7 +129,7 @@ def test_missing_events_are_created_typed_from_the_schema(make_sandbox, run_targ
         "paid": "boolean",
     }
     creates = [e for e in sb.log if e.method == "POST" and e.path == "/custom-events"]
-    assert len(creates) == 1
+    assert len(creates) == 2  # plan_renewed and lesson_booked, once each
     renewed = [e for e in sb.data.triggered_events if e["name"] == "plan_renewed"]
     assert {a["name"]: a["value"] for a in renewed[0]["attributes"]} == {
         "plan": "pro",
