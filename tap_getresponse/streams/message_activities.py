@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 import typing as t
 from functools import cached_property
+from http import HTTPStatus
 
 from typing_extensions import override
 
@@ -65,6 +66,8 @@ COLUMN_KEYS = {
     "url": "url",
     "link_url": "url",
 }
+#: The state key of reports a run scheduled but could not wait for (the next run reads them).
+PENDING = "pending_reports"
 #: Key parts a row may lack (only clicks have a click track): "-", as in contact_activities.
 KEY_PARTS = ("activity", "resourceId", "clickTrackId")
 
@@ -159,22 +162,43 @@ class MessageActivitiesStream(GetResponseStream):
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        start = self.window_start(self.get_context_state(context)) or EARLIEST
-        end = self.run.window_end
-        listing = sent_messages(end)
-        messages = self.run.list_parents(listing, self.reader(listing.path), self.log_repair)
-        if not messages:
-            self.logger.info("Stream '%s': no message sent by %s", self.name, end.isoformat())
+        state = self.get_context_state(context)
+        window = self.asked(state)
+        if window is None:
             return
-        reports = self.schedule(messages, start.date(), end.date())
+        reports, start, end = window
         files = self.wait_for(reports)
-        if files is None:
+        self.state_manager.is_flushed = False  # the SDK writes a STATE only when so told
+        if files is None:  # left for the next run, which waits for the same reports
+            state[PENDING] = {"ids": reports, "start": start.isoformat(), "end": end.isoformat()}
+            return
+        state.pop(PENDING, None)
+        if not files:  # a report failed: the next run asks for the window again
             return
         for report_id, file in files.items():
             for record in self.rows(report_id, file):
                 moment = self.replication_moment(record)
                 if moment is None or start <= moment <= end:
                     yield record
+
+    def asked(self, state: dict[str, t.Any]) -> tuple[list[str], dt.datetime, dt.datetime] | None:
+        """The reports for this run and their window: those an earlier run left, else new ones.
+
+        None when no message was sent by the window's end (nothing to ask for).
+        """
+        pending = state.get(PENDING)
+        if isinstance(pending, dict) and pending.get("ids"):
+            start, end = (windows.parse_moment(str(pending[key])) for key in ("start", "end"))
+            self.logger.info("Stream '%s': reading the reports the last run waited for", self.name)
+            return [str(ident) for ident in pending["ids"]], start, end
+        start = self.window_start(state) or EARLIEST
+        end = self.run.window_end
+        listing = sent_messages(end)
+        messages = self.run.list_parents(listing, self.reader(listing.path), self.log_repair)
+        if not messages:
+            self.logger.info("Stream '%s': no message sent by %s", self.name, end.isoformat())
+            return None
+        return self.schedule(messages, start.date(), end.date()), start, end
 
     def schedule(self, messages: list[str], start: dt.date, end: dt.date) -> list[str]:
         """POST one report per `messages_per_report` messages; their ids."""
@@ -198,22 +222,23 @@ class MessageActivitiesStream(GetResponseStream):
     def wait_for(self, report_ids: list[str]) -> dict[str, ReportFile] | None:
         """Each report's ready file, read from its detail until ready (at most WAIT_SECONDS).
 
-        None when one is not ready by then: nothing is emitted, the bookmark stays, and the
-        next run schedules its window again.
+        None when one is not ready by then (the next run waits for the same reports); empty
+        when one failed or is gone (the next run asks for the window again). Either way
+        nothing is emitted and the bookmark stays.
         """
         started, pause = self.clock(), FIRST_PAUSE
         while True:
-            listed = {ident: files_of(report_detail(self.run, ident)) for ident in report_ids}
+            listed = {ident: self.files(ident) for ident in report_ids}
             failed = [ident for ident, files in listed.items() if _failed(files)]
             if failed:
                 self.logger.warning(
-                    "Stream '%s': GetResponse could not make custom report(s) %s; nothing "
-                    "read, the next run asks again",
+                    "Stream '%s': custom report(s) %s failed or are gone; nothing read, the "
+                    "next run asks for the window again",
                     self.name,
                     ", ".join(failed),
                 )
-                return None
-            ready = {ident: newest_ready(files) for ident, files in listed.items()}
+                return {}
+            ready = {ident: newest_ready(files or []) for ident, files in listed.items()}
             waiting = [ident for ident, file in ready.items() if file is None]
             if not waiting:
                 return {ident: file for ident, file in ready.items() if file is not None}
@@ -221,7 +246,7 @@ class MessageActivitiesStream(GetResponseStream):
             if waited >= WAIT_SECONDS:
                 self.logger.warning(
                     "Stream '%s': custom report(s) %s not ready after %d min; nothing read, "
-                    "the next run asks again",
+                    "the next run reads them",
                     self.name,
                     ", ".join(waiting),
                     WAIT_SECONDS // 60,
@@ -240,6 +265,15 @@ class MessageActivitiesStream(GetResponseStream):
             self.sleep(min(pause, WAIT_SECONDS - waited))
             pause = min(pause * 2, LONGEST_PAUSE)
 
+    def files(self, report_id: str) -> list[ReportFile] | None:
+        """The report's files; None when the report is gone (404)."""
+        try:
+            return files_of(report_detail(self.run, report_id))
+        except StreamUnavailableError as error:
+            if error.http_status == HTTPStatus.NOT_FOUND:
+                return None
+            raise
+
     def rows(self, report_id: str, file: ReportFile) -> Iterator[dict[str, t.Any]]:
         """The file's rows as records, with the report, file and row number."""
         reader = FileReader(self.run, self.downloads, report_id, self.logger, sleep=self.sleep)
@@ -251,6 +285,6 @@ class MessageActivitiesStream(GetResponseStream):
             yield record
 
 
-def _failed(files: list[ReportFile]) -> bool:
-    """Whether the report's only files ended in `error` (none will be ready)."""
-    return bool(files) and all(file.status == "error" for file in files)
+def _failed(files: list[ReportFile] | None) -> bool:
+    """Whether the report is gone, or its only files ended in `error` (none will be ready)."""
+    return files is None or (bool(files) and all(file.status == "error" for file in files))

@@ -138,8 +138,22 @@ def test_a_report_never_ready_is_waited_for_then_left_for_the_next_run(sb, caplo
     assert "replication_key_value" not in result.state["bookmarks"].get("message_activities", {})
     assert "waiting for 1 of 1 custom report(s)" in caplog.text
     assert "not ready after 30 min" in caplog.text
-    polls = [entry for entry in sb.log if entry.path.startswith("/custom-reports/")]
+    polls = [entry for entry in sb.log if entry.path.startswith("/custom-reports/cRn")]
     assert 5 <= len(polls) <= 80, "bounded: the pauses grow to 30 s"
+    pending = result.state["bookmarks"]["message_activities"]["pending_reports"]
+    assert len(pending["ids"]) == 1
+    # The report became ready meanwhile: the next run reads it, and asks for no other.
+    sb.data.flush()
+    sb.clear_log()
+    second = run_sync(config, streams=["message_activities"], state=result.state)
+    assert not [entry for entry in sb.log if entry.method == "POST"]
+    assert len(second.records["message_activities"]) > 100
+    assert {r["customReportId"] for r in second.records["message_activities"]} == set(
+        pending["ids"]
+    )
+    saved = second.state["bookmarks"]["message_activities"]
+    assert "pending_reports" not in saved
+    assert saved["replication_key_value"]
 
 
 def test_discovery_lists_it_only_with_the_setting(sb, tmp_path):

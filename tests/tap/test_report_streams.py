@@ -248,3 +248,20 @@ def test_a_report_listing_the_account_cannot_read_leaves_no_report_stream(sb, ca
     assert "No custom report streams" in caplog.text
     result = run_sync(sandbox_config(sb), streams=["report_bounces_weekly"])
     assert len(result.records["report_bounces_weekly"]) == len(rows_of(sb, "cR1"))
+
+
+def test_a_catalog_without_the_report_id_finds_the_report_by_name(sb, tmp_path):
+    config = sandbox_config(sb)
+    found = discover(tmp_path, config)
+    entry = found["report_list_summary_2025"]
+    for item in entry["metadata"]:
+        item["metadata"].pop("custom-report-id", None)
+        if not item["breadcrumb"]:
+            item["metadata"]["selected"] = True
+    catalog = {"streams": [entry]}
+    tap = TapGetResponse(config=config, catalog=catalog, parse_env_config=False)
+    stream = tap.streams["report_list_summary_2025"]
+    assert stream.report_id is None
+    records = list(stream.request_records(None))
+    assert len(records) == len(rows_of(sb, "cR2"))
+    assert {r["customReportId"] for r in records} == {"cR2"}
