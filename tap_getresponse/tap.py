@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -14,7 +15,7 @@ from pathlib import Path
 import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, MapperNotInitialized
 from typing_extensions import override
 
 from tap_getresponse.api import (
@@ -33,7 +34,7 @@ from tap_getresponse.settings import TAP_SETTINGS, activity_reports_on, tap_sett
 from tap_getresponse.streams import STREAMS
 from tap_getresponse.streams.contacts import ContactDetailsStream
 from tap_getresponse.streams.message_activities import MessageActivitiesStream
-from tap_getresponse.streams.reports import report_streams
+from tap_getresponse.streams.reports import catalogued_streams, discovered_streams
 from tap_getresponse.value_report import StrictValuesError
 from tap_getresponse.writer import BlockWriter
 
@@ -87,6 +88,16 @@ class TapGetResponse(Tap):
         """Keep the catalog document as given: singer-sdk drops the report ids in its metadata."""
         self._catalog_document = catalog
         super().__init__(catalog=catalog, **kwargs)
+        # Without a catalog, the account's custom reports are listed (GET /custom-reports): only
+        # now, once settings and state are checked, so a run that cannot start reads nothing.
+        if self.input_catalog is None:
+            for stream in discovered_streams(self, self.run):
+                with contextlib.suppress(MapperNotInitialized):  # --discover sets up none
+                    self.mapper.register_raw_stream_schema(
+                        stream.name, stream.schema, stream.primary_keys
+                    )
+                stream.logger.addFilter(WITHOUT_SDK_ERROR_LINE)
+                self.streams[stream.name] = stream
 
     @cached_property
     def run(self) -> SyncRun:
@@ -100,8 +111,8 @@ class TapGetResponse(Tap):
         streams: list[GetResponseStream] = [
             stream_class(tap=self, run=self.run) for stream_class in STREAMS
         ]
-        # Custom reports: from the catalog, else listed (GET /custom-reports) with credentials.
-        streams += report_streams(self, self.run, self._catalog_document)
+        # Custom reports of the input catalog (without one, `__init__` lists the account's).
+        streams += catalogued_streams(self, self.run, self._catalog_document)
         if activity_reports_on(self.config):  # schedules a report in the account: opt-in
             streams.append(MessageActivitiesStream(tap=self, run=self.run))
         for stream in streams:
@@ -259,6 +270,7 @@ class TapGetResponse(Tap):
         try:
             tap = cls(
                 config=config.config if config else None,
+                catalog={"streams": []},  # no stream is read: custom reports are not listed
                 parse_env_config=config.parse_env if config else False,
                 validate_config=True,
             )

@@ -198,8 +198,11 @@ def discovered_streams(tap: Tap, run: SyncRun) -> list[ReportStream]:
         return []
     try:
         named = stream_names(list_reports(run))
-    except SKIPPED_REPORT as error:
+    except StreamUnavailableError as error:  # the plan has no custom reports
         tap.logger.warning("No custom report streams: %s", error)
+        return []
+    except (*SKIPPED_REPORT, OSError) as error:  # the run's own requests say what is wrong
+        tap.logger.info("No custom report streams: %s", error)
         return []
     streams = []
     for name, report_id in named.items():
@@ -256,10 +259,3 @@ def catalog_report_ids(raw_catalog: object) -> dict[str, str]:
                 if isinstance(ident, str):
                     ids[str(entry.get("tap_stream_id"))] = ident
     return ids
-
-
-def report_streams(tap: Tap, run: SyncRun, raw_catalog: object) -> list[ReportStream]:
-    """The input catalog's report streams, or without one the account's (none without login)."""
-    if tap.input_catalog is not None:
-        return catalogued_streams(tap, run, raw_catalog)
-    return discovered_streams(tap, run)

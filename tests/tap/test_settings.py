@@ -20,6 +20,7 @@ def test_defaults_are_those_of_the_config_schema() -> None:
         "lookback_minutes",
         "statistics_lookback_days",
         "strict_values",
+        "activity_reports",
     }
     assert {name: schema[name]["default"] for name in DEFAULTS} == dict(DEFAULTS)
     assert TapSettings.from_config({}) == TapSettings(
@@ -29,6 +30,7 @@ def test_defaults_are_those_of_the_config_schema() -> None:
         statistics_lookback=dt.timedelta(days=schema["statistics_lookback_days"]["default"]),
         connection=ConnectionSettings(),
         strict_values=schema["strict_values"]["default"],
+        activity_reports=schema["activity_reports"]["default"],
     )
 
 
