@@ -38,6 +38,16 @@ class ShopsStream(GetResponseStream):
         if record.get("shopId") is not None:
             yield {"shopId": record["shopId"]}
 
+    @override
+    def finalize_state_progress_markers(self, state: dict[str, t.Any] | None = None) -> None:
+        # The SDK finalizes selected children only, so `order_lines` selected without `orders`
+        # kept its bookmark as progress markers, which the next run drops: every run a first.
+        if not state:
+            for child in self.child_streams:
+                if not child.selected and child.has_selected_descendents:
+                    child.finalize_state_progress_markers()
+        super().finalize_state_progress_markers(state)
+
 
 class ShopChildStream(GetResponseStream):
     """A per-shop collection: read in full, emitted when `updatedOn` is past the bookmark."""
@@ -70,12 +80,16 @@ class OrdersStream(ShopChildStream):
     def window_start(self, state: Mapping[str, t.Any]) -> dt.datetime | None:
         # Lines are read only for the orders emitted here: from where `order_lines` stopped,
         # so selecting it later fills in the lines of every order once (as contact_details).
-        start = super().window_start(state)
-        for child in self.child_streams:
-            if isinstance(child, OrderLinesStream) and child.selected:
-                behind = child.window_start(child.stream_state)
-                start = None if start is None or behind is None else min(start, behind)
-        return start
+        # Unselected, orders are read for their lines only: their own bookmark does not count.
+        floors = [super().window_start(state)] if self.selected else []
+        floors += [
+            child.window_start(child.stream_state)
+            for child in self.child_streams
+            if isinstance(child, OrderLinesStream) and child.selected
+        ]
+        if not floors or None in floors:
+            return None
+        return min(t.cast("list[dt.datetime]", floors))
 
     @override
     def on_page(self, page: Page) -> None:
