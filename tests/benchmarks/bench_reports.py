@@ -48,6 +48,7 @@ def sync(tap: ReportsRunner, stream: str) -> tuple[Counter[tuple[str, ...]], int
                 item["metadata"]["selected"] = entry["tap_stream_id"] == stream
     chosen = tap.write(f"catalog-{stream}.json", catalog)
     tap.sb.clear_log()
+    tap.sb.downloads.clear_log()
     started = time.monotonic()
     with tempfile.TemporaryFile() as out:
         done = subprocess.run(
@@ -89,7 +90,7 @@ def reports(contacts: int, workdir: Path) -> list[Figure]:
         Figure(
             name,
             "API calls, message_activities",
-            f"{calls:,} calls (+{downloads} file download)",
+            f"{calls:,} calls (+{downloads} file download{'s' * (downloads != 1)})",
             f"contact_activities {base_calls:,} calls",
             fewer,
             f">= {FLOOR}x" + ("" if judged else f" (at {FLOOR_CONTACTS:,})"),
