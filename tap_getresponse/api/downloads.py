@@ -91,7 +91,10 @@ class DownloadClient:
             response.raw.decode_content = True
             response.raw.auto_close = False  # else the text layer reads a closed file at the end
             text = io.TextIOWrapper(
-                t.cast("t.IO[bytes]", response.raw), encoding="utf-8-sig", newline=""
+                t.cast("t.IO[bytes]", response.raw),
+                encoding="utf-8-sig",
+                errors="replace",  # a stray byte spoils one value, not the file
+                newline="",
             )
             reader = csv.reader(text)
             header = _next_row(reader, url)

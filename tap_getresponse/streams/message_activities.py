@@ -23,7 +23,7 @@ from typing_extensions import override
 
 from tap_getresponse import windows
 from tap_getresponse.api import GetResponseAPIError
-from tap_getresponse.api.downloads import DownloadClient
+from tap_getresponse.api.downloads import DownloadClient, DownloadError
 from tap_getresponse.client import GetResponseStream
 from tap_getresponse.run import PLAN_GATED_STATUSES, ParentCollection, StreamUnavailableError
 from tap_getresponse.streams.contacts import EARLIEST, NO_ID
@@ -175,11 +175,14 @@ class MessageActivitiesStream(GetResponseStream):
         state.pop(PENDING, None)
         if not files:  # a report failed: the next run asks for the window again
             return
-        for report_id, file in files.items():
-            for record in self.rows(report_id, file):
-                moment = self.replication_moment(record)
-                if moment is None or start <= moment <= end:
-                    yield record
+        try:
+            for report_id, file in files.items():
+                for record in self.rows(report_id, file):
+                    moment = self.replication_moment(record)
+                    if moment is None or start <= moment <= end:
+                        yield record
+        except DownloadError as error:  # the bookmark stays: the next run asks again
+            self.run.stream_failed(self.name, error, state)
 
     def asked(self, state: dict[str, t.Any]) -> tuple[list[str], dt.datetime, dt.datetime] | None:
         """The reports for this run and their window: those an earlier run left, else new ones.

@@ -123,18 +123,29 @@ class ReportStream(GetResponseStream):
         read = [str(ident) for ident in state.get(FILES_READ, ())]
         files = files_of(report_detail(self.run, report_id))
         reader = FileReader(self.run, self.downloads, report_id, self.logger)
+        failed: list[str] = []
         for file in files:
             if file.file_id in read or file.status != "ready":
                 continue
-            for number, values in reader.rows(file):
-                yield {
-                    **values,
-                    "customReportId": report_id,
-                    "customReportFileId": file.file_id,
-                    "row_number": number,
-                }
+            try:
+                for number, values in reader.rows(file):
+                    yield {
+                        **values,
+                        "customReportId": report_id,
+                        "customReportFileId": file.file_id,
+                        "row_number": number,
+                    }
+            except DownloadError as error:  # the other files are read; this one next run
+                self.logger.warning(
+                    "Stream '%s': file %s not read: %s", self.name, file.file_id, error
+                )
+                failed.append(file.file_id)
+                continue
             read.append(file.file_id)
             self.remember(state, read, files)
+        if failed:
+            problem = DownloadError(f"file(s) {', '.join(failed)} not read; a later run reads them")
+            self.run.stream_failed(self.name, problem, state)
         waiting = [file.file_id for file in files if file.status in {"pending", "in-progress"}]
         if waiting:
             self.logger.info(

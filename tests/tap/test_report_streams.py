@@ -265,3 +265,15 @@ def test_a_catalog_without_the_report_id_finds_the_report_by_name(sb, tmp_path):
     records = list(stream.request_records(None))
     assert len(records) == len(rows_of(sb, "cR2"))
     assert {r["customReportId"] for r in records} == {"cR2"}
+
+
+def test_a_file_that_cannot_be_read_is_left_for_the_next_run_and_fails_the_run(sb):
+    tap = TapGetResponse(config=sandbox_config(sb), parse_env_config=False)
+    report = next(r for r in sb.data.custom_reports if r["customReportId"] == "cR1")
+    report["_files"][0]["_content"] = None  # the download host answers 404 for it
+    stream = tap.streams["report_bounces_weekly"]
+    records = list(stream.request_records(None))
+    assert {r["customReportFileId"] for r in records} == {"cR1F2"}
+    assert stream.stream_state["files_read"] == ["cR1F2"]
+    assert "cR1F1 not read" in tap.run.failed["report_bounces_weekly"]
+    assert tap.run.problems()
