@@ -34,6 +34,9 @@ if t.TYPE_CHECKING:
 Totals = dict[str, t.Any]
 #: Where an item without a readable creation time is read from (a quiet stretch is one request).
 EARLIEST = dt.date(2000, 1, 1)
+#: An active range this short is asked day by day: fewer requests than halving when most of its
+#: days are active (a rerun's lookback window): 1 + n requests, never 2n - 1.
+DAY_BY_DAY = 16
 
 
 def active_days(
@@ -45,7 +48,8 @@ def active_days(
     """Each day of `[first, last]` with activity and its totals, in order.
 
     Counters never go below zero, so a range whose totals are all zero has no active day: it is
-    not asked about again. An active range is halved until its halves are single days.
+    not asked about again. An active range is halved until its halves are `DAY_BY_DAY` days or
+    shorter, then asked day by day.
     """
     ranges = [(first, last)] if first <= last else []
     while ranges:
@@ -55,9 +59,16 @@ def active_days(
             continue
         if low == high:
             yield low, found
-            continue
-        middle = low + (high - low) // 2
-        ranges += [(middle + dt.timedelta(days=1), high), (low, middle)]
+        elif (high - low).days < DAY_BY_DAY:
+            ranges += [(day, day) for day in _days_between(high, low)]
+        else:
+            middle = low + (high - low) // 2
+            ranges += [(middle + dt.timedelta(days=1), high), (low, middle)]
+
+
+def _days_between(high: dt.date, low: dt.date) -> list[dt.date]:
+    """Every day from `high` down to `low` (popped from the end: asked in calendar order)."""
+    return [high - dt.timedelta(days=n) for n in range((high - low).days + 1)]
 
 
 def day_of(value: object) -> dt.date | None:
