@@ -129,6 +129,7 @@ OUTCOMES = (
     "existing",
     "updated",
     "removed",
+    "triggered",
     "deletes_skipped",
     "merged",
     "rejected",
