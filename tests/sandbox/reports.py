@@ -22,7 +22,7 @@ from tests.sandbox.listing import Filter, ListSpec
 from tests.sandbox.messages import contact_activities
 from tests.sandbox.response import Response
 from tests.sandbox.routes import Ctx, get_or_404, keep, list_response, route
-from tests.sandbox.util import fmt_ts, now, parse_filter_time
+from tests.sandbox.util import SEED_END, fmt_ts, now, parse_filter_time
 
 if TYPE_CHECKING:
     from tests.sandbox.store import DataStore
@@ -87,7 +87,8 @@ def seed(store: DataStore) -> None:
     ]
     store.collections[COLLECTION] = []
     for number, (name, kind, frequency, makers) in enumerate(reports):
-        report = _report(store, f"cR{number + 1}", name, kind, frequency, stamp - 86400 * 30)
+        created = SEED_END - 86400 * 30 + 3600 * number  # seeded: the same every start
+        report = _report(store, f"cR{number + 1}", name, kind, frequency, created)
         for index, make in enumerate(makers):
             content = None if make is None else make(rng)
             fid = f"{report['customReportId']}F{index + 1}"
