@@ -4,7 +4,9 @@ GetResponse sends booleans as `"true"`/`"false"` strings, many counters as numer
 timestamps with a colon-less offset (`+0000`) or none at all (GMT), and newsletter `flags` as a
 comma-joined string in lists (OpenAPI schemas `StringBooleanEnum`, `MessageFlagsString`,
 `LpsListItem.createdAt`). Each stream compiles its Singer schema once into a plan of the paths to
-convert and the fields whose type to check; `normalise` then touches only those.
+convert and the fields whose type to check; `normalise` then touches only those, and an object
+whose checked fields have types already seen to fit costs one set lookup. What one value may be
+converted from is conversions.py's.
 
 Conversions, by the type the schema declares:
 
@@ -32,12 +34,23 @@ record) because this plan already leaves records exactly as the SDK would.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import math
-import re
 from typing import TYPE_CHECKING, Any
 
+from tap_getresponse.conversions import (
+    TYPED,
+    common_datetime,
+    enum_check,
+    general_datetime,
+    interval_start,
+    normalise_datetime,
+    number_or_boolean_text,
+    to_boolean,
+    to_date,
+    to_integer,
+    to_number,
+    to_string,
+)
 from tap_getresponse.value_report import SKIPPED, ValueReport
 
 if TYPE_CHECKING:
@@ -50,46 +63,10 @@ if TYPE_CHECKING:
 
 __all__ = ["RecordNormaliser", "interval_start", "normalise_datetime"]
 
-_TRUE = frozenset({"true", "1", "yes"})
-_FALSE = frozenset({"false", "0", "no"})
-_INTEGER = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATETIME = re.compile(
-    r"(?P<date>\d{4}-\d{2}-\d{2})"
-    r"(?:[Tt ](?P<hm>\d{2}:\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d+))?)?"
-    r"\s*(?P<offset>[zZ]|[+-]\d{2}(?::?\d{2})?)?)?",
-)
+#: Type signatures remembered per object schema (a few per schema are the norm).
+MAX_SIGNATURES = 512
 #: Declared types checked by the value's Python type alone (None always passes).
 _PLAIN_TYPES: dict[str, type] = {"string": str, "object": dict, "array": list}
-
-
-def normalise_datetime(value: str) -> str:
-    """RFC 3339 text for a GetResponse timestamp (`+0000`, no offset = GMT, date = midnight)."""
-    match = _DATETIME.fullmatch(value.strip())
-    if match is None:
-        msg = f"not a timestamp: {value!r}"
-        raise ValueError(msg)
-    date, hm, seconds, frac, offset = match.group("date", "hm", "s", "frac", "offset")
-    if hm is None:
-        text = f"{date}T00:00:00+00:00"
-    else:
-        if offset is None or offset in {"Z", "z"}:
-            offset = "+00:00"
-        elif len(offset) == 3:  # noqa: PLR2004 - "+hh"
-            offset += ":00"
-        elif len(offset) == 5:  # noqa: PLR2004 - "+hhmm"
-            offset = f"{offset[:3]}:{offset[3:]}"
-        fraction = f".{frac}" if frac else ""
-        text = f"{date}T{hm}:{seconds or '00'}{fraction}{offset}"
-    dt.datetime.fromisoformat(text)  # range check: month 13, hour 24, offset +25:00 raise
-    return text
-
-
-def interval_start(time_interval: str) -> str:
-    """The RFC 3339 start of a `start/duration` interval (`MessageStatisticsListElement`)."""
-    start, _, _ = time_interval.partition("/")
-    return normalise_datetime(start)
 
 
 class RecordNormaliser:
@@ -143,38 +120,46 @@ class RecordNormaliser:
         kinds = _kinds(schema)
         fmt = schema.get("format")
         if "enum" in schema:
-            return self._leaf(path, "enum", _enum(schema["enum"]))
+            return self._leaf(path, "enum", enum_check(schema["enum"]))
         if kinds == {"object"}:
             return self._compile_object(schema, path)
         if kinds == {"array"}:
             return self._compile_array(schema, path)
         if kinds == {"boolean"}:
-            return self._leaf(path, "boolean", _to_boolean)
+            return self._leaf(path, "boolean", to_boolean)
         if kinds == {"integer"}:
-            return self._leaf(path, "integer", _to_integer)
+            return self._leaf(path, "integer", to_integer)
         if kinds in ({"number"}, {"integer", "number"}):
-            return self._leaf(path, "number", _to_number)
+            return self._leaf(path, "number", to_number)
         if kinds == {"string"} and fmt == "date-time":
-            return self._leaf(path, "date-time", _to_datetime)
+            return self._datetime_leaf(path)
         if kinds == {"string"} and fmt == "date":
-            return self._leaf(path, "date", _to_date)
+            return self._leaf(path, "date", to_date)
         if kinds == {"string"}:
-            return self._leaf(path, "string", _to_string, record=False)
+            return self._leaf(path, "string", to_string, record=False)
         return None
 
     def _compile_properties(self, schema: Mapping[str, Any], path: str) -> tuple[Plan, Checks]:
         """Fields to convert one by one, and plain fields to check in bulk, by kind."""
         plan: list[tuple[str, Convert]] = []
         plain: dict[str, list[str]] = {}
+        typed: dict[str, list[str]] = {}
         for key, child in (schema.get("properties") or {}).items():
+            child_path = f"{path}.{key}" if path else key
             kind = _plain_kind(child)
             if kind is not None:
                 plain.setdefault(kind, []).append(key)
-            elif (convert := self._compile(child, f"{path}.{key}" if path else key)) is not None:
+            elif (kind := _typed_kind(child)) is not None:
+                typed.setdefault(kind, []).append(key)
+                self.conversions[child_path] = kind
+            elif (convert := self._compile(child, child_path)) is not None:
                 plan.append((key, convert))
         checks = tuple(
             (tuple(keys), frozenset({_PLAIN_TYPES[kind], type(None)}), self._fix_plain(kind, path))
             for kind, keys in plain.items()
+        ) + tuple(
+            (tuple(keys), TYPED[kind][0] | {type(None)}, self._fix_typed(kind, path))
+            for kind, keys in typed.items()
         )
         return tuple(plan), checks
 
@@ -183,6 +168,9 @@ class RecordNormaliser:
         closed = "properties" in schema and not schema.get("additionalProperties")
         declared = frozenset(schema.get("properties") or ())
         report = self.report
+        checked = tuple(key for keys, _, _ in checks for key in keys)
+        #: Type signatures (the checked fields' types, in order) already seen to fit.
+        fitting: set[tuple[type, ...]] = set()
 
         def convert_object(value: object) -> object:
             if type(value) is not dict:
@@ -194,13 +182,25 @@ class RecordNormaliser:
                 child = value.get(key)
                 if child is not None:
                     value[key] = convert(child)
-            for keys, allowed, fix in checks:
-                # One C-level pass over the fields' types; only a misfit pays for more.
-                if not allowed.issuperset(map(type, map(value.get, keys))):
-                    fix(value, keys)
+            # One C-level pass over the checked fields' types; a known fit is one set lookup.
+            signature = tuple(map(type, map(value.get, checked)))
+            if signature in fitting:
+                return value
+            if not self._check(value, checks) and len(fitting) < MAX_SIGNATURES:
+                fitting.add(signature)
             return value
 
         return convert_object
+
+    @staticmethod
+    def _check(value: dict[str, Any], checks: Checks) -> bool:
+        """Fix the fields of `value` whose type does not fit; whether any did not."""
+        misfit = False
+        for keys, allowed, fix in checks:
+            if not allowed.issuperset(map(type, map(value.get, keys))):
+                fix(value, keys)
+                misfit = True
+        return misfit
 
     def _fix_plain(self, kind: str, path: str) -> Fix:
         """Convert (strings) or null the fields of one plain kind whose values do not fit."""
@@ -212,9 +212,31 @@ class RecordNormaliser:
                 child = value.get(key)
                 if child is None or type(child) is wanted:
                     continue
-                converted = _number_or_boolean_text(child) if kind == "string" else None
+                converted = number_or_boolean_text(child) if kind == "string" else None
                 value[key] = converted
                 if converted is None:
+                    report.bad(f"{path}.{key}" if path else key, kind, child)
+
+        return fix
+
+    def _fix_typed(self, kind: str, path: str) -> Fix:
+        """Convert the fields of one typed kind whose values are not that type yet, or null them.
+
+        Booleans, integers and numbers are checked in bulk like plain fields (most already come
+        as their type): only a value of another type pays for a conversion.
+        """
+        wanted, convert = TYPED[kind]
+        report = self.report
+
+        def fix(value: dict[str, Any], keys: tuple[str, ...]) -> None:
+            for key in keys:
+                child = value.get(key)
+                if child is None or type(child) in wanted:
+                    continue
+                try:
+                    value[key] = convert(child)
+                except (TypeError, ValueError, OverflowError):
+                    value[key] = None
                     report.bad(f"{path}.{key}" if path else key, kind, child)
 
         return fix
@@ -227,6 +249,9 @@ class RecordNormaliser:
         if splits:
             self.conversions[path] = "comma-list"
         report = self.report
+        plain = _plain_kind(items)
+        #: Item types that need no conversion (plain items: checked in one pass, like objects).
+        fitting = frozenset({_PLAIN_TYPES[plain], type(None)}) if plain else frozenset()
 
         def convert_array(value: object) -> object:
             if type(value) is not list:
@@ -234,11 +259,27 @@ class RecordNormaliser:
                     report.bad(path, "array", value)
                     return None
                 value = [part.strip() for part in value.split(",") if part.strip()]
-            if item_convert is not None:
+            if item_convert is not None and not fitting.issuperset(map(type, value)):
                 value = [None if item is None else item_convert(item) for item in value]
             return value
 
         return convert_array
+
+    def _datetime_leaf(self, path: str) -> Convert:
+        """`_leaf(path, "date-time", to_datetime)` in one call, not four: most values are these."""
+        self.conversions[path] = "date-time"
+        report = self.report
+
+        def convert_datetime(value: object) -> object:
+            if type(value) is str:
+                try:
+                    return common_datetime(value) or general_datetime(value)
+                except (ValueError, OverflowError):
+                    pass
+            report.bad(path, "date-time", value)
+            return None
+
+        return convert_datetime
 
     def _leaf(self, path: str, kind: str, convert: Convert, *, record: bool = True) -> Convert:
         if record:
@@ -289,86 +330,15 @@ def _plain_kind(schema: Mapping[str, Any]) -> str | None:
     return kind if extra is not None and extra not in schema else None
 
 
-def _enum(allowed: list[Any]) -> Convert:
-    values = frozenset(value for value in allowed if value is not None)
-
-    def check(value: object) -> object:
-        if value not in values:
-            raise ValueError(value)
-        return value
-
-    return check
-
-
-def _number_or_boolean_text(value: object) -> str | None:
-    """A number's or boolean's JSON text (`5`, `1.5`, `true`); None for anything else."""
-    if value is True or value is False:
-        return "true" if value else "false"
-    if type(value) is int or type(value) is float:
-        return repr(value)
+def _typed_kind(schema: Mapping[str, Any]) -> str | None:
+    """`boolean`, `integer` or `number` for a scalar field of that type without an enum."""
+    schema = _single_branch(schema)
+    if "enum" in schema:
+        return None
+    kinds = _kinds(schema)
+    if kinds in ({"number"}, {"integer", "number"}):
+        return "number"
+    if kinds in ({"integer"}, {"boolean"}):
+        (kind,) = kinds
+        return kind
     return None
-
-
-def _to_string(value: object) -> str:
-    if type(value) is str:
-        return value
-    text = _number_or_boolean_text(value)
-    if text is None:
-        raise TypeError(value)
-    return text
-
-
-def _to_boolean(value: object) -> bool:
-    if value is True or value is False:
-        return value
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-    elif type(value) is int and value in {0, 1}:
-        return value == 1
-    raise ValueError(value)
-
-
-def _to_integer(value: object) -> int:
-    if type(value) is int:
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if _INTEGER.fullmatch(text):
-            return int(text)
-        if _DECIMAL.fullmatch(text):
-            value = float(text)
-    if type(value) is float and value.is_integer():
-        return int(value)
-    raise ValueError(value)
-
-
-def _to_number(value: object) -> float | int:
-    if type(value) is int or type(value) is float:
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if _INTEGER.fullmatch(text):
-            return int(text)
-        if _DECIMAL.fullmatch(text) and math.isfinite(number := float(text)):
-            return number
-    raise ValueError(value)
-
-
-def _to_datetime(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(value)
-    return normalise_datetime(value)
-
-
-def _to_date(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(value)
-    text = value.strip()
-    if _DATE.fullmatch(text) is None:
-        raise ValueError(value)
-    dt.date.fromisoformat(text)
-    return text

@@ -52,6 +52,16 @@ class BlockWriter(MsgSpecWriter):
         if len(self._pending) >= self.BLOCK_BYTES or not isinstance(message, RecordMessage):
             self.flush()
 
+    def write_records(self, block: bytes) -> None:
+        """Hold `block`, whole RECORD lines encoded at once (record_path.py), like the lines above.
+
+        One `+=`: a stop signal finds the block wholly held or not held at all.
+        """
+        self.started = True
+        self._pending += block
+        if len(self._pending) >= self.BLOCK_BYTES:
+            self.flush()
+
     def flush(self) -> None:
         """Write out every held line and flush stdout; then run a stop that came meanwhile."""
         self._writing = True

@@ -16,7 +16,7 @@ from tap_getresponse.run import STREAM_FAILURES, ParentCollection, StreamUnavail
 from tap_getresponse.streams import removals
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from singer_sdk import Stream, Tap
     from singer_sdk.helpers.types import Context
@@ -50,21 +50,18 @@ class ContactsStream(GetResponseStream):
     _child_batch: list[str] | None = None
 
     @override
-    def request_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        # Removals first; they never move the bookmark (`_increment_stream_state`), so the
-        # window of live contacts that follows opens where the last run left off.
-        yield from self.removed_since_bookmark(context)
-        yield from super().request_records(context)
+    def request_batches(self, context: Context | None) -> Iterator[list[t.Any]]:
+        # Removals first; they never move the bookmark (`bookmark_records`), so the window of
+        # live contacts that follows opens where the last run left off.
+        yield self.removed_since_bookmark(context)
+        yield from super().request_batches(context)
 
     @override
-    def _increment_stream_state(
-        self, latest_record: dict[str, t.Any], *, context: Context | None = None
-    ) -> None:
+    def bookmark_records(self, records: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
         # A removal's `changedOn` is its `deletedOn`, which says nothing about how far the read
         # of live contacts got: counted as the bookmark, it skipped every contact changed before
         # the last removal (the window opens from the bookmark, read after the removals).
-        if latest_record.get(removals.DELETED_AT) is None:
-            super()._increment_stream_state(latest_record, context=context)
+        return [record for record in records if record.get(removals.DELETED_AT) is None]
 
     def removed_since_bookmark(self, context: Context | None) -> list[dict[str, t.Any]]:
         """Contacts removed after the bookmark less the lookback, with `_sdc_deleted_at`.

@@ -27,6 +27,7 @@ if t.TYPE_CHECKING:
 FULL_SIZES = {
     "contacts": 100_000,
     "details": 5_000,
+    "wide": 20_000,
     "memory": [10_000, 100_000, 1_000_000],
     "target": 20_000,
     "target_changes": 2_000,
@@ -36,6 +37,7 @@ FULL_SIZES = {
 QUICK_SIZES = {
     "contacts": 5_000,
     "details": 300,
+    "wide": 2_000,
     "memory": [1_000, 5_000],
     "target": 2_000,
     "target_changes": 300,
@@ -43,7 +45,7 @@ QUICK_SIZES = {
     "reports": 2_000,
 }
 LATENCIES = {
-    "tap": [0.0, 0.3],
+    "tap": [0.0, 0.1, 0.3],
     "details": [0.1, 0.3],
     "target_changes": [0.0, 0.1, 0.3],
     "events": [0.0, 0.1, 0.3],
@@ -61,7 +63,9 @@ def benchmarks(args: argparse.Namespace, workdir: Path) -> dict[str, Callable[[]
     sizes = QUICK_SIZES if args.quick else FULL_SIZES
     latencies = QUICK_LATENCIES if args.quick else LATENCIES
     return {
-        "tap": lambda: throughput(sizes["contacts"], latencies["tap"], workdir / "tap"),
+        "tap": lambda: throughput(
+            sizes["contacts"], latencies["tap"], workdir / "tap", details=sizes["wide"]
+        ),
         "calls": lambda: calls(sizes["contacts"], workdir / "calls"),
         "details": lambda: details(
             sizes["details"], latencies["details"], workdir / "details", full=args.full

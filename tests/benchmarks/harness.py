@@ -72,6 +72,8 @@ class Run:
     peak_rss_mb: float
     last_state: dict[str, t.Any] | None
     stderr: str
+    #: `time.monotonic()` when the last RECORD line was read (None: no record).
+    last_record_at: float | None = None
 
     def check(self, what: str) -> Run:
         """Raise with the end of stderr unless the process succeeded."""
@@ -128,10 +130,12 @@ def run_process(command: Sequence[str], *, stdin: bytes | None = None) -> Run:
             peak = PeakMemory(process.pid)
             records = 0
             last_state = None
+            last_record_at = None
             assert process.stdout is not None
             for line in process.stdout:
                 if line.startswith(RECORD_PREFIX):
                     records += 1
+                    last_record_at = time.monotonic()
                 elif line.startswith(STATE_PREFIX):
                     last_state = line
         seconds = time.monotonic() - started
@@ -144,6 +148,7 @@ def run_process(command: Sequence[str], *, stdin: bytes | None = None) -> Run:
             peak_rss_mb=peak.peak_kb / 1024,
             last_state=json.loads(last_state)["value"] if last_state else None,
             stderr=errors.read().decode(errors="replace"),
+            last_record_at=last_record_at,
         )
 
 

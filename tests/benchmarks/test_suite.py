@@ -23,10 +23,12 @@ pytestmark = pytest.mark.slow
 
 
 def test_tap_throughput_reports_every_figure_against_its_baseline(tmp_path):
-    figures = throughput(2_000, [0.0, 0.02], tmp_path)
+    figures = throughput(2_000, [0.0, 0.02], tmp_path, details=1_000)
+    against_bare = {f.bench for f in figures if f.against.startswith("bare msgspec loop")}
+    assert against_bare == {"contacts 2,000, in memory", "contact_details 1,000, in memory"}
     measures = [(f.bench, f.measure) for f in figures]
-    assert ("record path", "tap's record path, in memory") in measures
     assert sum("max_parallel_requests=1" in m for _, m in measures) == 2
+    assert sum("first request to last record" in m for _, m in measures) == 2
     assert all(f.ratio is None or f.ratio > 0 for f in figures)
     assert any("429" in f.measure for f in figures), "the 429 row is reported"
 

@@ -1,29 +1,45 @@
 """The lean record path emits exactly what the SDK's default path would, only faster.
 
-The tap switches off the SDK's per-record type conformance (the normaliser does that job) and
-writes lines with msgspec in blocks (writer.py). These tests run the same sync both ways against
-the sandbox and compare every record and every line.
+The tap switches off the SDK's per-record type conformance (the normaliser does that job),
+writes lines with msgspec in blocks (writer.py), and syncs a page at a time where that emits the
+same (record_path.py). These tests run the same sync both ways against the sandbox and compare
+every record and every line; features the page path leaves to the SDK still work.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import io
 import json
 import os
+import random
 import subprocess
 import time
+import typing as t
+from pathlib import Path
 
 import pytest
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage, StateMessage
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 
+from tap_getresponse import conversions, normalize
 from tap_getresponse.client import GetResponseStream
+from tap_getresponse.record_path import PageRecordStream
 from tap_getresponse.tap import TapGetResponse
 from tap_getresponse.writer import BlockWriter
 from tests.conftest import GENEROUS_LIMITS
 from tests.sandbox import Sandbox, Scale
-from tests.tap.conftest import TAP, catalog_for, run_sync, sandbox_config, write_json
+from tests.tap.conftest import (
+    TAP,
+    SyncResult,
+    catalog_for,
+    run_sync,
+    sandbox_config,
+    select,
+    write_json,
+)
 
 SCALE = Scale(contacts=40, newsletters=9, shops=2, products_per_shop=5, orders_per_shop=5)
 
@@ -169,3 +185,189 @@ def test_records_are_written_when_no_state_follows_them(small_sandbox):
     live = [r for r in again.records["contacts"] if r.get("_sdc_deleted_at") is None]
     assert kinds.count("RECORD") == len(again.records["contacts"])
     assert len(live) == len(small_sandbox.data.contacts)
+
+
+# The page-at-a-time record path (record_path.py) against the SDK's record loop.
+
+
+def sdk_loop_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on every stream runs the SDK's own record loop."""
+    monkeypatch.setattr(PageRecordStream, "pages_at_once", lambda *_, **__: False)
+
+
+def count_page_syncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The streams whose records go a page at a time, as they start (a spy)."""
+    synced: list[str] = []
+    original = PageRecordStream._sync_pages  # noqa: SLF001
+
+    def spy(self: PageRecordStream, context: object) -> object:
+        synced.append(self.name)
+        return original(self, context)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(PageRecordStream, "_sync_pages", spy)
+    return synced
+
+
+def sync(config: dict, *, catalog: dict | None = None, state: dict | None = None) -> SyncResult:
+    """An in-process sync with a catalog (all streams selected without one)."""
+    tap = TapGetResponse(config=config, catalog=catalog, state=state or {}, parse_env_config=False)
+    if catalog is None:
+        select(tap, None)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        tap.sync_all()
+    return SyncResult([json.loads(line) for line in out.getvalue().splitlines()])
+
+
+def comparable(result: SyncResult) -> list[dict]:
+    """The messages without what says when they were made (extraction time, the run's start)."""
+    for message in result.messages:
+        message.pop("time_extracted", None)
+        for bookmark in message.get("value", {}).get("bookmarks", {}).values():
+            for state in (bookmark, *bookmark.get("partitions", ())):
+                state.pop("replication_key_signpost", None)
+    return result.messages
+
+
+def test_every_stream_emits_the_same_lines_a_page_at_a_time(small_sandbox, monkeypatch):
+    # Pages of 7 and a STATE every 5 records: pages are cut for STATEs and for child syncs
+    # (contacts -> contact_details); every stream is selected, per-contact ones included.
+    monkeypatch.setattr(GetResponseStream, "STATE_MSG_FREQUENCY", 5)
+    config = sandbox_config(small_sandbox, page_size=7)
+    paged = count_page_syncs(monkeypatch)
+    first = sync(config)
+    again = sync(config, state=first.state)
+    assert {"contacts", "contact_details", "newsletters"} <= set(paged)
+    sdk_loop_only(monkeypatch)
+    assert comparable(sync(config)) == comparable(first)
+    assert comparable(sync(config, state=first.state)) == comparable(again)
+    contacts = [i for i, m in enumerate(first.messages) if m.get("stream") == "contacts"]
+    span = first.messages[contacts[1] : contacts[-1]]
+    assert len(first.records["contacts"]) // 5 <= [m["type"] for m in span].count("STATE")
+    assert sum(map(len, first.records.values())) > 300
+    assert again.records["contacts"], "a rerun re-reads the lookback"
+
+
+def deselecting(catalog: dict, stream: str, *properties: tuple[str, ...]) -> dict:
+    """`catalog` with only `stream` selected and `properties` (paths) deselected."""
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            crumb = tuple(item["breadcrumb"])
+            if not crumb:
+                item["metadata"]["selected"] = entry["tap_stream_id"] == stream
+            elif entry["tap_stream_id"] == stream and crumb[1::2] in properties:
+                item["metadata"]["selected"] = False
+    return catalog
+
+
+@pytest.mark.parametrize(
+    "deselected",
+    [(("email",), ("ipAddress",)), (("email",), ("campaign", "name"))],
+    ids=["top level", "nested"],
+)
+def test_deselected_properties_are_dropped_as_the_sdk_drops_them(
+    small_sandbox, monkeypatch, tmp_path, deselected
+):
+    settings = sandbox_config(small_sandbox, page_size=7)
+    discovered = catalog_for(write_json(tmp_path / "config.json", settings), ["contacts"])
+    catalog = deselecting(discovered, "contacts", *deselected)
+    paged = count_page_syncs(monkeypatch)
+    ours = sync(settings, catalog=catalog)
+    assert paged == ["contacts"]
+    sdk_loop_only(monkeypatch)
+    assert comparable(sync(settings, catalog=catalog)) == comparable(ours)
+    records = ours.records["contacts"]
+    assert len(records) == len(small_sandbox.data.contacts)
+    for record in records:
+        assert "email" not in record
+        assert record["contactId"]
+        if ("campaign", "name") in deselected:
+            assert "name" not in record["campaign"]
+            assert record["campaign"]["campaignId"]
+        else:
+            assert "ipAddress" not in record
+            assert "name" in record["campaign"]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"stream_maps": {"contacts": {"email": "__NULL__", "domain": "email.split('@')[-1]"}}},
+        {"stream_maps": {"people": {"__source__": "contacts"}}},
+        {"flattening_enabled": True, "flattening_max_depth": 1},
+    ],
+    ids=["stream map", "alias", "flattening"],
+)
+def test_stream_maps_and_flattening_take_the_sdk_loop_and_apply(
+    small_sandbox, monkeypatch, settings
+):
+    paged = count_page_syncs(monkeypatch)
+    result = run_sync(sandbox_config(small_sandbox, **settings), streams=["contacts"])
+    assert "contacts" not in paged
+    expected = len(small_sandbox.data.contacts)
+    if "flattening_enabled" in settings:
+        records = result.records["contacts"]
+        assert all("campaign__campaignId" in r and "campaign" not in r for r in records)
+    elif "people" in settings["stream_maps"]:
+        assert len(result.records["people"]) == len(result.records["contacts"]) == expected
+    else:
+        records = result.records["contacts"]
+        assert all("email" not in r and r["domain"].endswith(".test") for r in records)
+    assert sum(map(len, result.records.values())) >= expected
+
+
+def test_a_dry_run_takes_the_sdk_loop_and_stops_at_its_limit(small_sandbox, monkeypatch):
+    paged = count_page_syncs(monkeypatch)
+    tap = TapGetResponse(config=sandbox_config(small_sandbox, page_size=7), parse_env_config=False)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert tap.run_sync_dry_run(dry_run_record_limit=3, streams=[tap.streams["contacts"]])
+    records = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [m["type"] for m in records].count("RECORD") == 3
+    assert paged == []
+
+
+def test_batch_messages_hold_every_record_the_lines_would(small_sandbox, tmp_path):
+    batch_config = {
+        "encoding": {"format": "jsonl", "compression": "gzip"},
+        "storage": {"root": f"file://{tmp_path}", "prefix": "contacts-"},
+    }
+    config = sandbox_config(small_sandbox, page_size=7)
+    lines = run_sync(config, streams=["contacts"])
+    batched = run_sync({**config, "batch_config": batch_config}, streams=["contacts"])
+    assert "RECORD" not in {m["type"] for m in batched.messages}
+    files = [m["manifest"] for m in batched.messages if m["type"] == "BATCH"]
+    assert files
+    records = [
+        json.loads(line)
+        for manifest in files
+        for url in manifest
+        for line in gzip.decompress(Path(url.removeprefix("file://")).read_bytes()).splitlines()
+    ]
+    assert records == lines.records["contacts"]
+    assert batched.state["bookmarks"]["contacts"] == lines.state["bookmarks"]["contacts"]
+
+
+def outcome(convert: t.Callable[[str], str], value: str) -> str | None:
+    """`convert(value)`, None when it refuses the value."""
+    try:
+        return convert(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+def test_common_timestamps_take_a_shortcut_to_the_same_text():
+    # normalise_datetime skips its expression for GetResponse's usual shapes: the text, and
+    # whether a value is refused, must not change. Random edits of those shapes, both ways.
+    shapes = ["2025-01-01T00:12:35+0000", "2025-03-04T05:06:07-05:30", "2025-12-31T23:59:59Z"]
+    rng = random.Random(18)
+    refused = 0
+    for _ in range(20_000):
+        chars = list(rng.choice(shapes))
+        for _ in range(rng.randint(0, 2)):
+            chars[rng.randrange(len(chars))] = rng.choice("0123456789+-:TZz .x\u0663")
+        value = "".join(chars)
+        expected = outcome(conversions.general_datetime, value)
+        assert outcome(normalize.normalise_datetime, value) == expected, value
+        refused += expected is None
+    assert 1_000 < refused < 19_000  # both kinds were met
