@@ -121,7 +121,8 @@ def test_schema_test_mode_with_an_empty_config_is_one_line(tmp_path):
 def test_refused_credentials_are_one_line_in_sync_and_test(make_sandbox, tmp_path, config, words):
     sb = make_sandbox(scale=SMALL)
     synced = run_cli(tmp_path, {"api_url": sb.url, **config})
-    check_one_line(synced, "Sync failed", words, "GET /accounts")
+    # The first stream in name order makes the first request (ab_tests, then accounts...).
+    check_one_line(synced, "Sync failed", words, "on GET /")
     tested = run_cli(tmp_path, {"api_url": sb.url, **config}, args=["--test"])
     assert tested.returncode == 1
     assert "Traceback" not in tested.stderr
