@@ -88,16 +88,21 @@ class TapGetResponse(Tap):
         """Keep the catalog document as given: singer-sdk drops the report ids in its metadata."""
         self._catalog_document = catalog
         super().__init__(catalog=catalog, **kwargs)
-        # Without a catalog, the account's custom reports are listed (GET /custom-reports): only
-        # now, once settings and state are checked, so a run that cannot start reads nothing.
-        if self.input_catalog is None:
-            for stream in discovered_streams(self, self.run):
-                with contextlib.suppress(MapperNotInitialized):  # --discover sets up none
-                    self.mapper.register_raw_stream_schema(
-                        stream.name, stream.schema, stream.primary_keys
-                    )
-                stream.logger.addFilter(WITHOUT_SDK_ERROR_LINE)
-                self.streams[stream.name] = stream
+
+    def add_account_reports(self) -> None:
+        """Add a stream per custom report of the account (GET /custom-reports).
+
+        Called by `--discover` and by a sync without a catalog, never while the tap is built:
+        building one (tests, `--test`, a sync with a catalog) sends no request, and a run that
+        cannot start (settings, state) reads nothing.
+        """
+        for stream in discovered_streams(self, self.run):
+            with contextlib.suppress(MapperNotInitialized):  # --discover sets up none
+                self.mapper.register_raw_stream_schema(
+                    stream.name, stream.schema, stream.primary_keys
+                )
+            stream.logger.addFilter(WITHOUT_SDK_ERROR_LINE)
+            self.streams[stream.name] = stream
 
     @cached_property
     def run(self) -> SyncRun:
@@ -111,7 +116,7 @@ class TapGetResponse(Tap):
         streams: list[GetResponseStream] = [
             stream_class(tap=self, run=self.run) for stream_class in STREAMS
         ]
-        # Custom reports of the input catalog (without one, `__init__` lists the account's).
+        # Custom reports of the input catalog (without one: `add_account_reports`).
         streams += catalogued_streams(self, self.run, self._catalog_document)
         if activity_reports_on(self.config):  # schedules a report in the account: opt-in
             streams.append(MessageActivitiesStream(tap=self, run=self.run))
@@ -125,6 +130,7 @@ class TapGetResponse(Tap):
         details = self.streams.get("contact_details")
         if isinstance(details, ContactDetailsStream):
             details.discover_columns()
+        self.add_account_reports()
         return super().run_discovery()
 
     @override
@@ -163,6 +169,8 @@ class TapGetResponse(Tap):
 
     def sync_checked(self) -> None:
         """`sync_all`, then SyncFailedError if a stream failed or no collection answered."""
+        if self.input_catalog is None:  # every stream: the account's reports too
+            self.add_account_reports()
         self.sync_all()
         if problems := self.run.problems():
             raise SyncFailedError(problems)

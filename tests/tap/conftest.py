@@ -94,6 +94,8 @@ def run_sync(
     # The SDK keeps and updates the state it is given: pass a copy, as a fresh process would.
     state = copy.deepcopy(state or {})
     tap = TapGetResponse(config=config, state=state, parse_env_config=False)
+    if streams is None or any(name.startswith("report_") for name in streams):
+        tap.add_account_reports()  # as a sync without a catalog does (TapGetResponse.sync_checked)
     select(tap, streams)
     out = _Stdout(limit)
     with contextlib.suppress(_Killed), contextlib.redirect_stdout(out):

@@ -171,6 +171,7 @@ def test_its_own_reports_are_no_report_streams(sb):
     config = sandbox_config(sb, activity_reports=True, start_date=START)
     run_sync(config, streams=["message_activities"])
     tap = TapGetResponse(config=config, parse_env_config=False)
+    tap.add_account_reports()
     assert not [
         name for name in tap.streams if "message_activities" in name and name.startswith("report_")
     ]

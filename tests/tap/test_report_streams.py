@@ -130,6 +130,7 @@ def test_a_file_that_becomes_ready_is_read_by_the_next_run(sb, tmp_path):
 
 def test_an_expired_link_is_refreshed_from_the_report_detail(sb):
     tap = TapGetResponse(config=sandbox_config(sb), parse_env_config=False)
+    tap.add_account_reports()
     original, handed = sb.downloads.link, []
 
     def link(file_id):
@@ -150,6 +151,7 @@ def test_an_expired_link_is_refreshed_from_the_report_detail(sb):
 
 def test_a_transfer_cut_off_midway_is_read_on_from_the_next_row(sb):
     tap = TapGetResponse(config=sandbox_config(sb), parse_env_config=False)
+    tap.add_account_reports()
     sb.downloads.clear_log()
     sb.downloads.break_next = 1
     records = list(tap.streams["report_bounces_weekly"].request_records(None))
@@ -244,6 +246,7 @@ def test_a_report_listing_the_account_cannot_read_leaves_no_report_stream(sb, ca
     sb.faults.fail_next(1, status=403, path="/custom-reports")
     with caplog.at_level(logging.WARNING):
         tap = TapGetResponse(config=sandbox_config(sb), parse_env_config=False)
+        tap.add_account_reports()
     assert not [name for name in tap.streams if name.startswith("report_")]
     assert "No custom report streams" in caplog.text
     result = run_sync(sandbox_config(sb), streams=["report_bounces_weekly"])
@@ -269,6 +272,7 @@ def test_a_catalog_without_the_report_id_finds_the_report_by_name(sb, tmp_path):
 
 def test_a_file_that_cannot_be_read_is_left_for_the_next_run_and_fails_the_run(sb):
     tap = TapGetResponse(config=sandbox_config(sb), parse_env_config=False)
+    tap.add_account_reports()
     report = next(r for r in sb.data.custom_reports if r["customReportId"] == "cR1")
     report["_files"][0]["_content"] = None  # the download host answers 404 for it
     stream = tap.streams["report_bounces_weekly"]
