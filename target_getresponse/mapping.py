@@ -245,7 +245,9 @@ def _tag_refs(tags: t.Any) -> list[str]:  # noqa: ANN401 - any JSON value
         raise RejectError(msg)
     refs = []
     for tag in tags:
-        ref = tag.get("tagId") or tag.get("name") if isinstance(tag, dict) else tag
+        # A tag object names its tag by name where it has one: ids belong to one account, and
+        # the tap's objects (`{"tagId", "name", ...}`) may come from another.
+        ref = (tag.get("name") or tag.get("tagId")) if isinstance(tag, dict) else tag
         if ref is None or ref == "":
             continue
         if not isinstance(ref, str):

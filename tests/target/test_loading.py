@@ -347,3 +347,16 @@ def test_verify_reports_contacts_refused_after_202(make_sandbox, run_target, tmp
     [line] = rejects(tmp_path)
     assert line["reason"] == "not_visible_after_verify"
     assert line["email"] == "***@refused.test"
+
+
+def test_a_tag_object_from_another_account_finds_its_tag_by_name(make_sandbox, run_target) -> None:
+    sb = make_sandbox(scale=FEW, seed=1)
+    tag = sb.data.tags[0]
+    foreign = {"tagId": "zz99", "name": tag["name"]}  # the id of another account's tag
+    schema = {**SCHEMA, "properties": {**SCHEMA["properties"], "tags": {"type": "array"}}}
+    lines = singer_lines([customer(1, tags=[foreign])], schema=schema)
+    run = run_target(sb, lines, fail_on_reject=True)
+    assert run.returncode == 0, run.stderr
+    [contact] = sb.data.contacts.find(customer(1)["email"], sb.data.campaigns[0]["campaignId"])
+    assert [t["tagId"] for t in contact["tags"]] == [tag["tagId"]]
+    assert not [t for t in sb.data.tags if t["name"] == "zz99"], "no tag named after the id"

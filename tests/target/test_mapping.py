@@ -43,9 +43,14 @@ def test_tap_contacts_shape_is_accepted() -> None:
         }
     )
     assert contact.campaign == "L1"
-    assert contact.tags == ["T1"]
+    assert contact.tags == ["vip"]  # by name: a tag id belongs to one account
     assert contact.custom_ids == {"F9": ["30-44"]}
     assert contact.custom == {}
+
+
+def test_a_tag_object_without_a_name_is_read_by_id() -> None:
+    contact = read_contact({"email": "a@b.org", "tags": [{"tagId": "T1"}, {"name": "vip"}]})
+    assert contact.tags == ["T1", "vip"]
 
 
 def test_campaign_by_configured_property_or_name() -> None:
