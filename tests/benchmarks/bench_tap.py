@@ -235,7 +235,10 @@ def calls(contacts: int, workdir: Path) -> list[Figure]:
         say("no-change rerun with the saved state")
         rerun = tap.run(state=full.last_state)
         per_path = Counter(partition_of(entry) for entry in sb.log)
-        busiest, most = per_path.most_common(1)[0]
+        # Performance statistics answer range totals and re-ask their lookback days one by one
+        # (streams/performance.py): counted apart, not against the 2 per partition.
+        ranged = Counter({k: n for k, n in per_path.items() if "/statistics/" in str(k)})
+        busiest, most = (per_path - ranged).most_common(1)[0]
         return [
             Figure(
                 "API calls",
@@ -256,9 +259,10 @@ def calls(contacts: int, workdir: Path) -> list[Figure]:
                 "API calls",
                 f"no-change rerun, {len(tap.selected)} streams",
                 f"{per_path.total()} calls, {len(per_path)} partitions, {rerun.records} records",
-                f"most on one path: {most} ({busiest})",
+                f"most on one path: {most} ({busiest}); performance items: "
+                f"{max(ranged.values(), default=0)} at most",
                 None,
-                "<= 2 per stream/partition",
+                "<= 2 per stream/partition (performance streams apart)",
                 most <= 2,
             ),
         ]
