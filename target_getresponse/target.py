@@ -49,6 +49,10 @@ class TargetGetResponse(Target):
         *TARGET_SETTINGS.wrapped.values(),
     ).to_dict()
     message_reader_class = InputReader
+    #: STATE goes out only once every sink is drained: at the end of the input, or when the oldest
+    #: record held is this old (the SDK's default is 5 minutes). A kill re-sends at most a
+    #: minute's work on the rerun, custom events included, which GetResponse would count twice.
+    _MAX_RECORD_AGE_IN_MINUTES = 1.0
     message_reader: InputReader
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401 - the SDK's
