@@ -15,7 +15,7 @@ import typing as t
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from target_getresponse.mapping import RejectError
+from target_getresponse.mapping import RejectError, json_type
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -106,7 +106,7 @@ def attribute_value(event: str, name: str, kind: str, value: t.Any) -> t.Any:  #
     """`value` in the form an attribute of type `kind` takes; RejectError naming the attribute."""
     where = f"custom event '{event}', attribute '{name}'"
     if isinstance(value, (dict, list)):
-        msg = f"{where} ({kind}) got {_kind_of(value)}"
+        msg = f"{where} ({kind}) got {json_type(value)}"
         raise RejectError(msg)
     if kind == "boolean":
         return _boolean(where, value)
@@ -143,7 +143,7 @@ def _boolean(where: str, value: t.Any) -> bool:  # noqa: ANN401
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in BOOLEAN_WORDS:
         return BOOLEAN_WORDS[value.strip().lower()]
-    msg = f"{where} needs a boolean (true/false), got {_kind_of(value)}"
+    msg = f"{where} needs a boolean (true/false), got {json_type(value)}"
     raise RejectError(msg)
 
 
@@ -156,7 +156,7 @@ def _integer(where: str, value: t.Any) -> int:  # noqa: ANN401
         except InvalidOperation:
             number = None
     if number is None or not number.is_finite():
-        msg = f"{where} needs a number, got {_kind_of(value)}"
+        msg = f"{where} needs a number, got {json_type(value)}"
         raise RejectError(msg)
     if number != number.to_integral_value():
         msg = f"{where} needs a whole number (GetResponse takes integers), got a fraction"
@@ -177,21 +177,8 @@ def _date_time(where: str, value: t.Any) -> str:  # noqa: ANN401
         try:
             moment = dt.datetime.fromisoformat(str(value).strip())
         except ValueError:
-            msg = f"{where} needs an ISO 8601 date or date-time, got {_kind_of(value)}"
+            msg = f"{where} needs an ISO 8601 date or date-time, got {json_type(value)}"
             raise RejectError(msg) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
-
-
-def _kind_of(value: t.Any) -> str:  # noqa: ANN401
-    """How a reason names a value without quoting it."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float, Decimal)):
-        return "a number"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "a list"
-    return "text"

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
-import requests
 from typing_extensions import override
 
-from tap_getresponse.api import ConfigError, GetResponseAPIError
 from target_getresponse.event_records import read_event
 from target_getresponse.mapping import Contact, Prepared, RejectError, read_contact
 from target_getresponse.removals import is_deletion
@@ -26,25 +24,9 @@ class CustomEventsSink(ContactsSink):
     @override
     def process_record(self, record: dict[str, t.Any], context: dict[str, t.Any]) -> None:
         """Read and check the event into the batch; whatever is wrong with it makes it a reject."""
-        run = self.load_run
-        run.tally.count(received=1)
-        line = run.reader.line_number
-        try:
-            if self._invalid is not None:
-                raise RejectError(self._invalid)  # noqa: TRY301 - one path for every reject
-            if is_deletion(record):
-                # An event that happened cannot be taken back: nothing to trigger.
-                run.tally.count(deletes_skipped=1)
-                return
-            pending = self.pending(record, line)
-        except RejectError as error:
-            run.reject_record(self.stream_name, record, error, self.key_properties, line)
-            return
-        except (GetResponseAPIError, ConfigError, requests.exceptions.RequestException):
-            raise  # what no record can fix (credentials, permissions, the network...)
-        except Exception as error:  # noqa: BLE001 - one odd value never ends the load
-            reason = RejectError(f"could not be read ({type(error).__name__}: {error})")
-            run.reject_record(self.stream_name, record, reason, self.key_properties, line)
+        # An event that happened cannot be taken back: a deletion triggers nothing.
+        pending = self.read_or_reject(record, self.pending, skip_as_deletion=is_deletion(record))
+        if pending is None:
             return
         context.setdefault("events", []).append(pending)
 

@@ -240,7 +240,7 @@ def _tag_refs(tags: t.Any) -> list[str]:  # noqa: ANN401 - any JSON value
     if not isinstance(tags, list):
         msg = (
             f"tags must be a list of tag names or ids, a comma-separated string or the tap's "
-            f"tag objects, got {_json_type(tags)}"
+            f"tag objects, got {json_type(tags)}"
         )
         raise RejectError(msg)
     refs = []
@@ -251,14 +251,14 @@ def _tag_refs(tags: t.Any) -> list[str]:  # noqa: ANN401 - any JSON value
         if ref is None or ref == "":
             continue
         if not isinstance(ref, str):
-            msg = f"tags must name tags by string, got {_json_type(ref)}"
+            msg = f"tags must name tags by string, got {json_type(ref)}"
             raise RejectError(msg)
         if ref.strip():
             refs.append(ref.strip())
     return refs
 
 
-def _json_type(value: t.Any) -> str:  # noqa: ANN401 - any JSON value
+def json_type(value: t.Any) -> str:  # noqa: ANN401 - any JSON value
     """`a number`, `a boolean`...: how a reason names a value's type without quoting it."""
     if isinstance(value, bool):
         return "a boolean"

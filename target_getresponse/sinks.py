@@ -14,6 +14,9 @@ from tap_getresponse.api.limits import MAX_BATCH_CONTACTS
 from target_getresponse.mapping import Prepared, RejectError, read_contact
 from target_getresponse.removals import DELETED_AT, is_deletion
 
+#: What a sink reads a record into (a prepared contact, a pending event).
+Read = t.TypeVar("Read")
+
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -106,23 +109,9 @@ class ContactsSink(BatchSink):
     def process_record(self, record: dict[str, t.Any], context: dict[str, t.Any]) -> None:
         """Resolve the record into the batch; whatever is wrong with it makes it a reject."""
         run = self.load_run
-        run.tally.count(received=1)
-        line = run.reader.line_number
-        try:
-            if self._invalid is not None:
-                raise RejectError(self._invalid)  # noqa: TRY301 - one path for every reject
-            if is_deletion(record) and not run.settings.process_deletes:
-                run.tally.count(deletes_skipped=1)
-                return
-            prepared = self.prepare(record, line)
-        except RejectError as error:
-            run.reject_record(self.stream_name, record, error, self.key_properties, line)
-            return
-        except (GetResponseAPIError, ConfigError, requests.exceptions.RequestException):
-            raise  # what no record can fix (credentials, permissions, the network...)
-        except Exception as error:  # noqa: BLE001 - one odd value never ends the load
-            reason = RejectError(f"could not be read ({type(error).__name__}: {error})")
-            run.reject_record(self.stream_name, record, reason, self.key_properties, line)
+        skip = is_deletion(record) and not run.settings.process_deletes
+        prepared = self.read_or_reject(record, self.prepare, skip_as_deletion=skip)
+        if prepared is None:
             return
         campaign_id = prepared.contact.campaign or ""
         # The same email twice for one list in a batch: merged, the last record wins.
@@ -131,6 +120,37 @@ class ContactsSink(BatchSink):
         if key in contacts:
             run.tally.count(merged=1)
         contacts[key] = prepared
+
+    def read_or_reject(
+        self,
+        record: dict[str, t.Any],
+        read: t.Callable[[dict[str, t.Any], int | None], Read],
+        *,
+        skip_as_deletion: bool,
+    ) -> Read | None:
+        """`read(record, line)`, counted; None when the record is skipped or rejected.
+
+        Whatever is wrong with one record makes it a reject with its reason; only what no record
+        can fix (credentials, permissions, the network) is raised.
+        """
+        run = self.load_run
+        run.tally.count(received=1)
+        line = run.reader.line_number
+        try:
+            if self._invalid is not None:
+                raise RejectError(self._invalid)  # noqa: TRY301 - one path for every reject
+            if skip_as_deletion:
+                run.tally.count(deletes_skipped=1)
+                return None
+            return read(record, line)
+        except RejectError as error:
+            run.reject_record(self.stream_name, record, error, self.key_properties, line)
+        except (GetResponseAPIError, ConfigError, requests.exceptions.RequestException):
+            raise
+        except Exception as error:  # noqa: BLE001 - one odd value never ends the load
+            reason = RejectError(f"could not be read ({type(error).__name__}: {error})")
+            run.reject_record(self.stream_name, record, reason, self.key_properties, line)
+        return None
 
     def prepare(self, record: dict[str, t.Any], line: int | None = None) -> Prepared:
         """Read the record (mapping.py), then resolve its names (resolver.py)."""

@@ -167,7 +167,7 @@ def test_bad_values_and_unknown_contacts_are_rejects_naming_no_address(
     # Read problems are rejected while reading, contacts and triggers on the sender: any order.
     reasons = sorted(r["reason"] for r in rejects(tmp_path))
     expected = [
-        "attribute 'score' needs a number, got text",
+        "attribute 'score' needs a number, got a string",
         "attribute 'score' needs a whole number",
         "has no attribute 'colour'",
         f"no contact with this email on list {first_list(sb)}",
