@@ -68,7 +68,10 @@ def read_event(record: Mapping[str, t.Any]) -> EventRecord:
     The contact's email and list are read as for contacts (mapping.read_contact).
     """
     name = record.get("name")
-    if not isinstance(name, str) or not name.strip():
+    if name is not None and not isinstance(name, str):
+        msg = f"property 'name' (the custom event's name) must be text, got {json_type(name)}"
+        raise RejectError(msg)
+    if name is None or not name.strip():
         msg = "missing required property 'name' (the custom event's name)"
         raise RejectError(msg)
     contact_id = record.get("contactId")

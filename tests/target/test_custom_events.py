@@ -158,11 +158,12 @@ def test_bad_values_and_unknown_contacts_are_rejects_naming_no_address(
         {"name": "lesson_finished", "email": "nobody@shop.example.org"},
         {"name": "lesson_finished", "contactId": "doesNotExist"},
         {"name": "lesson_finished", "attributes": {"score": 1}},
+        {"contactId": ident},
         {"name": "lesson_finished", "contactId": ident, "attributes": {"score": 9}},
     ]
     result = run_target(sb, event_lines(records))
     assert result.returncode == 0, result.stderr
-    assert (result.summary["triggered"], result.summary["rejected"]) == (1, 6)
+    assert (result.summary["triggered"], result.summary["rejected"]) == (1, 7)
     assert adds_up(result.summary)
     # Read problems are rejected while reading, contacts and triggers on the sender: any order.
     reasons = sorted(r["reason"] for r in rejects(tmp_path))
@@ -173,6 +174,7 @@ def test_bad_values_and_unknown_contacts_are_rejects_naming_no_address(
         f"no contact with this email on list {first_list(sb)}",
         "contact doesNotExist does not exist",
         "neither `contactId` nor `email`",
+        "missing required property 'name'",
     ]
     assert len(reasons) == len(expected)
     for part in expected:
@@ -259,3 +261,22 @@ def test_another_events_stream_name(make_sandbox, run_target) -> None:
     assert result.returncode == 0, result.stderr
     assert result.summary["triggered"] == 1
     assert len(sb.data.triggered_events) == 1
+
+
+def test_a_record_outside_any_schema_is_a_reject_naming_its_property(
+    make_sandbox, run_target, tmp_path
+) -> None:
+    sb = make_sandbox(scale=FEW)
+    [contact] = contacts_on(sb, first_list(sb), 1)
+    ident = contact["contactId"]
+    records = [
+        {"name": 7, "contactId": ident},
+        {"name": "lesson_finished", "contactId": ident, "attributes": "score=9"},
+    ]
+    result = run_target(sb, event_lines(records, schema={"type": "object", "properties": {}}))
+    assert result.returncode == 0, result.stderr
+    assert (result.summary["triggered"], result.summary["rejected"]) == (0, 2)
+    assert [r["reason"] for r in rejects(tmp_path)] == [
+        "property 'name' (the custom event's name) must be text, got a number",
+        "attributes must be an object keyed by attribute name",
+    ]
