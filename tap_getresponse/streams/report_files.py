@@ -32,7 +32,7 @@ RETRY_SECONDS = 1.0
 #: Data rows read at discovery to tell a column's type.
 SAMPLE_ROWS = 500
 #: Columns every record carries; a file column of the same name gets a suffix.
-OWN_COLUMNS = ("customReportId", "customReportFileId", "row_number")
+OWN_COLUMNS = ("customReportId", "customReportFileId", "row_number", "extra_columns")
 STRING = {"type": ["string", "null"]}
 _INTEGER = re.compile(r"[+-]?(?:0|[1-9]\d*)")
 _NUMBER = re.compile(r"[+-]?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")

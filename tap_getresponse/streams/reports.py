@@ -55,6 +55,11 @@ OWN_SCHEMA = {
     "customReportId": {"type": ["string"]},
     "customReportFileId": {"type": ["string"]},
     "row_number": {"type": ["integer"]},
+    #: Columns of a file that the stream's schema (its newest file at discovery) lacks, by name.
+    "extra_columns": {
+        "type": ["object", "null"],
+        "additionalProperties": {"type": ["string", "null"]},
+    },
 }
 #: What discovery may fail on for one report: that report is left out, with a warning.
 SKIPPED_REPORT = (GetResponseAPIError, StreamUnavailableError, DownloadError, *STREAM_FAILURES)
@@ -130,7 +135,7 @@ class ReportStream(GetResponseStream):
             try:
                 for number, values in reader.rows(file):
                     yield {
-                        **values,
+                        **self.known_and_extra(values),
                         "customReportId": report_id,
                         "customReportFileId": file.file_id,
                         "row_number": number,
@@ -154,6 +159,17 @@ class ReportStream(GetResponseStream):
                 len(waiting),
                 ", ".join(waiting),
             )
+
+    def known_and_extra(self, values: dict[str, str | None]) -> dict[str, t.Any]:
+        """The row's columns of the schema; any other (an older file's layout) in `extra_columns`.
+
+        Read by name, never by position: a column the schema lacks is kept, not dropped.
+        """
+        if values.keys() <= self.columns.keys():
+            return values
+        extra = {key: value for key, value in values.items() if key not in self.columns}
+        known = {key: value for key, value in values.items() if key in self.columns}
+        return {**known, "extra_columns": extra}
 
     def remember(
         self, state: dict[str, t.Any], read: list[str], files: list[report_files.ReportFile]

@@ -281,3 +281,25 @@ def test_a_file_that_cannot_be_read_is_left_for_the_next_run_and_fails_the_run(s
     assert stream.stream_state["files_read"] == ["cR1F2"]
     assert "cR1F1 not read" in tap.run.failed["report_bounces_weekly"]
     assert tap.run.problems()
+
+
+def test_an_older_file_with_other_columns_keeps_them_in_extra_columns(sb):
+    report = next(r for r in sb.data.custom_reports if r["customReportId"] == "cR1")
+    older = report["_files"][0]
+    older["_content"] = (
+        b'\xef\xbb\xbfEmail,Row Number,Note\r\n"a@b.example\nx",7,first\r\nz@z.example\r\n'
+    )
+    result = run_sync(sandbox_config(sb), streams=["report_bounces_weekly"])
+    rows = [
+        r
+        for r in result.records["report_bounces_weekly"]
+        if r["customReportFileId"] == older["customReportFileId"]
+    ]
+    assert [r["email"] for r in rows] == ["a@b.example\nx", "z@z.example"]
+    # Read by header name: a header that clashes with the tap's own column gets a suffix.
+    assert rows[0]["extra_columns"] == {"row_number_2": "7", "note": "first"}
+    assert rows[0]["row_number"] == 1
+    assert rows[1]["extra_columns"] == {"row_number_2": None, "note": None}
+    newer = [r for r in result.records["report_bounces_weekly"] if r not in rows]
+    assert newer
+    assert all("extra_columns" not in r for r in newer)
