@@ -250,7 +250,7 @@ class LoadRun:
     def on_stop_signal(self, signum: int) -> None:
         """SIGTERM or SIGINT: the first stops reading; a second leaves at once (Abandoned)."""
         if self.reader.stop_signal is not None:
-            self.sender.cancel()
+            self.sender.cancelled.set()  # the rest (Sender.cancel) once out of the handler
             raise Abandoned(signum)
         self.stopping.set()
         self.reader.request_stop(signum)

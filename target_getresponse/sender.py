@@ -64,16 +64,26 @@ class Sender:
             running.result()
 
     def cancel(self) -> None:
-        """Abandon: the running job stops at its next check, no further job starts."""
+        """Abandon: the running job stops at its next check, no further job starts.
+
+        Not from a signal handler: the pool's shutdown takes a lock the interrupted main
+        thread may hold (`submit`). A handler sets `cancelled` only.
+        """
         self.cancelled.set()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        """Wait for the last job, then stop the thread."""
+        """Wait for the last job, then stop the thread.
+
+        Interrupted (a second stop signal raises in `wait`), the job in flight is abandoned,
+        not joined: joining would hold the exit until its request answered.
+        """
         try:
             self.wait()
-        finally:
-            if self._pool is not None:
-                self._pool.shutdown()
-                self._pool = None
+        except BaseException:
+            self.cancel()
+            raise
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None

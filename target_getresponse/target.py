@@ -190,6 +190,7 @@ class TargetGetResponse(Target):
             target.listen(file_input)
         except Abandoned as stop:
             if target is not None:
+                target.load_run.sender.cancel()
                 target.load_run.report()
             cls.logger.error(  # noqa: TRY400 - the traceback adds nothing
                 "Stopped by a second %s: the batch in flight was abandoned. The last STATE "

@@ -60,6 +60,43 @@ def test_a_failed_load_is_raised_on_the_reading_thread_once():
     sender.close()
 
 
+class _Stop(BaseException):
+    """What a second stop signal raises in the main thread (the target's Abandoned)."""
+
+
+def test_a_stop_raised_while_closing_abandons_the_job_in_flight_instead_of_joining_it():
+    sender = Sender()
+    release, started = threading.Event(), threading.Event()
+
+    def held():
+        started.set()
+        release.wait(60)  # an answer that never comes while the test runs
+
+    sender.submit(held)
+    assert started.wait(WAIT)
+    # The main thread is interrupted inside close()'s wait, as a signal handler would do it.
+    original = sender.wait
+    calls = []
+
+    def interrupted_wait():
+        calls.append(1)
+        if len(calls) == 1:
+            raise _Stop
+        original()
+
+    sender.wait = interrupted_wait  # type: ignore[method-assign]
+    try:
+        with pytest.raises(_Stop):
+            sender.close()
+        # close() came back while the job still waits: it was not joined; no job starts after.
+        assert not release.is_set()
+        assert sender.cancelled.is_set()
+        with pytest.raises(RuntimeError):
+            sender._pool.submit(lambda: None)  # noqa: SLF001 - the pool took its last job
+    finally:
+        release.set()
+
+
 def test_the_target_reads_on_while_a_batch_loads(make_sandbox, tmp_path):
     # Every answer takes a second: the first batch's load (a membership read and the batch
     # call) takes two. The next 1,000 records (far more than a pipe holds) must be read
