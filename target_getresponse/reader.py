@@ -134,7 +134,7 @@ class InputReader(SingerReader):
         """The line's message with everything its type needs, or None (reported as unreadable)."""
         try:
             message = deserialize_json(line)
-        except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
+        except (ValueError, RecursionError) as error:  # JSONDecodeError, UnicodeDecodeError
             self._unreadable(line, None, _json_problem(error))
             return None
         if (
@@ -195,8 +195,10 @@ def _message_problem(message: object) -> str | None:
     return None
 
 
-def _json_problem(error: ValueError) -> str:
+def _json_problem(error: ValueError | RecursionError) -> str:
     """What is wrong, by position only: a decode error's text would quote the line."""
+    if isinstance(error, RecursionError):
+        return "is JSON nested too deeply to read"
     if isinstance(error, UnicodeDecodeError):
         return f"is not UTF-8 (byte {error.start + 1})"
     column = getattr(error, "colno", None)

@@ -19,7 +19,7 @@ from target_getresponse.events import Events
 from target_getresponse.logs import mask_email, mask_emails_in
 from target_getresponse.mapping import RejectError
 from target_getresponse.membership import Membership
-from target_getresponse.reader import Abandoned
+from target_getresponse.reader import Abandoned, Unreadable
 from target_getresponse.rejects import Rejects, Tally
 from target_getresponse.removals import Removals
 from target_getresponse.resolver import Resolver
@@ -32,7 +32,7 @@ if t.TYPE_CHECKING:
 
     from tap_getresponse.api import GetResponseClient
     from target_getresponse.mapping import Prepared
-    from target_getresponse.reader import InputReader, Unreadable
+    from target_getresponse.reader import InputReader
     from target_getresponse.settings import TargetSettings
 
 
@@ -80,6 +80,8 @@ class LoadRun:
         self._loader: Loader | None = None
         self._events: Events | None = None
         self._ended_mid_line: Unreadable | None = None
+        #: BATCH messages refused (reader.BATCH_REFUSED): their records were not loaded.
+        self._batches_refused = 0
         reader.on_unreadable = self.skip_unreadable
 
     # -- the run's parts, made when first needed ------------------------------------------
@@ -186,6 +188,15 @@ class LoadRun:
             self.tally.count(existing=len(on_list))
         loader.adds.add(campaign_id, new)
 
+    @property
+    def state_withheld(self) -> bool:
+        """Whether STATE is no longer passed on: a BATCH message's records were not loaded.
+
+        A STATE after it would tell the tap those records are done; the last one passed on
+        is from before it, so a rerun with it sends them again.
+        """
+        return self._batches_refused > 0
+
     def before_state(self) -> None:
         """Loads in progress and updates waiting for an import go first: STATE follows them."""
         self.sender.wait()
@@ -219,6 +230,16 @@ class LoadRun:
         self.reject_record(
             prepared.stream, prepared.record, error, prepared.key_properties, prepared.line
         )
+
+    def refuse_batch(self, stream: str) -> None:
+        """A BATCH message: not loaded, reported as an unreadable line; the run ends non-zero.
+
+        The target does not declare the `batch` capability: the SDK would hand the files'
+        records to `process_batch` without the sinks reading them (no checks, no rejects).
+        """
+        reason = "is a BATCH message: this target loads RECORD messages only"
+        self.skip_unreadable(Unreadable(self.reader.line_number, "BATCH", stream, reason))
+        self._batches_refused += 1
 
     def skip_unreadable(self, unreadable: Unreadable) -> None:
         """A line that is no usable message: counted, written to the rejects file, skipped.
@@ -301,6 +322,14 @@ class LoadRun:
                 "Everything before it was loaded or rejected and the last STATE passed on "
                 "covers it; rerun with that STATE to go on.",
                 self._ended_mid_line.line,
+            )
+            return 1
+        if self._batches_refused:
+            self.logger.error(
+                "%d BATCH messages were not loaded: this target loads RECORD messages only. "
+                "No STATE was passed on after the first; turn off the tap's `batch_config` "
+                "and rerun with the last STATE passed on.",
+                self._batches_refused,
             )
             return 1
         refused = self.tally.rejected + self.tally.unreadable

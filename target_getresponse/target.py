@@ -134,13 +134,24 @@ class TargetGetResponse(Target):
             )
 
     @override
+    def _process_batch_message(self, message_dict: dict[str, t.Any]) -> None:
+        """Refused (LoadRun.refuse_batch) once what came before it is loaded and its STATE out.
+
+        Private SDK hook, kept: the SDK's reads the files into `process_batch`, past the sinks'
+        checks. No STATE follows a refused BATCH: it would cover records never loaded.
+        """
+        self.drain_all()
+        self.load_run.refuse_batch(str(message_dict["stream"]))
+
+    @override
     def _write_state_message(self, state: dict[str, t.Any]) -> None:
         """Loads in progress and updates waiting for an import go first: STATE follows them.
 
         Private SDK hook, kept: it is the one place every STATE passes before it goes out.
         """
         self.load_run.before_state()
-        super()._write_state_message(state)
+        if not self.load_run.state_withheld:
+            super()._write_state_message(state)
 
     @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:

@@ -132,6 +132,49 @@ def test_a_line_that_is_not_utf8_is_one_bad_line(make_sandbox, run_target, tmp_p
     assert "not UTF-8" in line["reason"]
 
 
+def test_a_line_nested_too_deeply_to_read_is_one_bad_line(make_sandbox, run_target, tmp_path):
+    sb = make_sandbox(scale=FEW)
+    schema, first, rest = singer_lines([customer(1), customer(2)]).split("\n", 2)
+    deep = '{"type": "RECORD", "stream": "customers", "record": {"name": %s}}' % (
+        "[" * 100_000 + "]" * 100_000
+    )
+    run = run_target(sb, f"{schema}\n{first}\n{deep}\n{rest}")
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert (run.summary["added"], run.summary["unreadable"]) == (2, 1)
+    [line] = rejects(tmp_path)
+    assert (line["line"], line["type"], line["stream"]) == (3, "RECORD", "customers")
+    assert "nested too deeply" in line["reason"]
+
+
+def test_a_batch_message_is_refused_by_name_and_no_state_after_it_is_passed_on(
+    make_sandbox, run_target, tmp_path
+):
+    sb = make_sandbox(scale=FEW)
+    batch_file = tmp_path / "batch.jsonl"
+    batch_file.write_text(json.dumps(customer(7)) + "\n")
+    batch = {
+        "type": "BATCH",
+        "stream": "customers",
+        "encoding": {"format": "jsonl", "compression": "none"},
+        "manifest": [batch_file.as_uri()],
+    }
+    before = singer_lines([customer(1)], state=True)
+    after = singer_lines([customer(2)], state=True).split("\n", 1)[1]  # no second SCHEMA
+    run = run_target(sb, before + json.dumps(batch) + "\n" + after)
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    # The STATE before the batch goes on; the one after it would cover the batch's contact.
+    assert run.states == [{"bookmarks": {"customers": {"done": 1}}}]
+    assert on_list(sb, customer(2)["email"])  # the load went on
+    assert not on_list(sb, customer(7)["email"])
+    [error] = [text for text in run.stderr.splitlines() if "| ERROR" in text]
+    assert "1 BATCH messages were not loaded" in error
+    [line] = rejects(tmp_path)
+    assert (line["line"], line["type"]) == (4, "BATCH")
+    assert run.summary["unreadable"] == 1
+
+
 def test_every_log_line_has_its_addresses_masked_tracebacks_too(caplog) -> None:
     mask_emails_in_logs()
     logger = logging.getLogger("tests.target.masking")
