@@ -27,6 +27,7 @@ from tap_getresponse.api import (
     schema_errors_without_secrets,
 )
 from tap_getresponse.api.pages import json_kind
+from tap_getresponse.api.settings import auth_methods
 from tap_getresponse.client import GetResponseStream
 from tap_getresponse.interrupt import exit_code, exit_now, stop_run
 from tap_getresponse.run import InputError, SyncFailedError, SyncRun, state_errors
@@ -126,6 +127,10 @@ class TapGetResponse(Tap):
 
     @override
     def run_discovery(self) -> str:
+        # With credentials, discovery reads the account: first the connection settings, which
+        # the SDK's --discover leaves unchecked (a bad `api_url` port ended in a traceback).
+        if auth_methods(self.config):
+            plugin_config_errors(self.config, self.logger, raise_errors=True)
         # The custom field columns cost a request: made for discovery, read from the catalog.
         details = self.streams.get("contact_details")
         if isinstance(details, ContactDetailsStream):
@@ -235,6 +240,17 @@ class TapGetResponse(Tap):
         except KeyboardInterrupt:  # Ctrl-C before the tap installed its handler: nothing read
             cls.logger.warning("Stopped by SIGINT before the sync started")
             exit_now(exit_code(signal.SIGINT))
+
+    @override
+    @classmethod
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:
+        """The SDK's `--discover`; a setting that keeps it from reading the account: one line."""
+        try:
+            super().cb_discover(ctx, param, value)
+        except ConfigValidationError as error:
+            for line in _lines(error):
+                cls.logger.error("%s", line)  # noqa: TRY400 - the traceback adds nothing
+            ctx.exit(1)
 
     @override
     @classmethod

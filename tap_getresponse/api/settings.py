@@ -340,6 +340,15 @@ def _check_numbers(config: Mapping[str, t.Any]) -> None:
 
 def _check_api_url(api_url: str) -> str:
     parts = urlsplit(api_url)
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: it holds a password. requests would send it as Basic auth on every call.
+        msg = "`api_url` must not hold a user name or password (`user:pass@`): set `api_key`."
+        raise ConfigError(msg)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError:
+        msg = f"`api_url` has a port that is not a number from 0 to 65535: {api_url!r}."
+        raise ConfigError(msg) from None
     host = parts.hostname or ""
     if parts.scheme not in {"https", "http"} or not host:
         msg = f"`api_url` must be an https URL like {RETAIL_API_URL}, got {api_url!r}."

@@ -40,6 +40,9 @@ KEY = "s3cr3t-api-key-value"
         ({"api_key": KEY, "max_parallel_requests": 11}, "max_parallel_requests"),
         ({"api_key": KEY, "max_parallel_requests": 0}, "max_parallel_requests"),
         ({"api_key": KEY, "request_timeout": 0}, "request_timeout"),
+        ({"api_key": KEY, "api_url": f"https://user:{KEY}@api.getresponse.com/v3"}, "api_url"),
+        ({"api_key": KEY, "api_url": "https://api.getresponse.com:99999/v3"}, "api_url"),
+        ({"api_key": KEY, "api_url": "https://api.getresponse.com:x/v3"}, "api_url"),
     ],
     ids=[
         "no-auth",
@@ -58,6 +61,9 @@ KEY = "s3cr3t-api-key-value"
         "parallel-above-10",
         "parallel-zero",
         "timeout-zero",
+        "password-in-url",
+        "port-out-of-range",
+        "port-not-a-number",
     ],
 )
 def test_bad_settings_are_one_line_naming_the_setting(config: dict, setting: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import subprocess
 
 import pytest
 
@@ -11,6 +13,7 @@ from tap_getresponse.api.settings import ConnectionSettings
 from tap_getresponse.settings import DEFAULTS, TapSettings
 from tap_getresponse.streams import STREAMS
 from tap_getresponse.tap import TapGetResponse
+from tests.tap.conftest import TAP
 
 
 def test_defaults_are_those_of_the_config_schema() -> None:
@@ -61,3 +64,41 @@ def test_discovery_builds_no_client_and_reads_no_setting() -> None:
     assert all(stream.run is tap.run for stream in tap.streams.values())
     assert "api" not in vars(tap.run)
     assert "settings" not in vars(tap.run)
+
+
+def test_discovery_with_credentials_checks_the_url_first_one_line_no_request(
+    make_sandbox, tmp_path
+) -> None:
+    sb = make_sandbox()
+    # The sandbox's own address with a password in it: refused before any request.
+    api_url = sb.url.replace("://", "://someone:hunter2@")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"api_key": sb.api_key, "api_url": api_url}))
+    done = subprocess.run(
+        [TAP, "--config", str(config), "--discover"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    [error] = [line for line in done.stderr.splitlines() if "ERROR" in line]
+    assert "`api_url` must not hold a user name or password" in error
+    assert "hunter2" not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert sb.log == []  # nothing was asked of the sandbox
+
+
+def test_discovery_without_credentials_still_lists_the_streams(tmp_path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"api_url": "https://api.getresponse.com:x/v3"}))
+    done = subprocess.run(
+        [TAP, "--config", str(config), "--discover"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["streams"]) == len(STREAMS)
