@@ -5,8 +5,9 @@ listings fan-out streams share, the settings and the output flush. Streams are h
 when they are built and reach nothing else: a run is built at discovery, but its client only when
 a stream first asks for it, so discovery without credentials makes no client and no request.
 
-The run also keeps its outcome: streams that failed (an answer that is not a collection: that
-stream stops, the others go on) and whether any collection answered at all. A run whose every
+The run also keeps its outcome: streams that failed (an answer that is not a collection, or a 4xx
+refusing one of its requests: that stream stops, the others go on) and whether any collection
+answered at all. A run whose every
 collection answered 403/404 is a wrong `api_url` or account, not a plan without those features.
 `problems()` lists what makes the run fail, one line each; the tap exits 1 on them at the end.
 """
@@ -23,6 +24,7 @@ from http import HTTPStatus
 
 from tap_getresponse.api import GetResponseAPIError, GetResponseClient
 from tap_getresponse.api.collections import PageReader, iter_stable_pages
+from tap_getresponse.api.errors import RequestRefusedError, mask_emails
 from tap_getresponse.api.pages import Page, UnexpectedResponseError, json_kind
 from tap_getresponse.settings import TapSettings
 from tap_getresponse.windows import BookmarkError, checked_bookmark
@@ -39,12 +41,16 @@ if t.TYPE_CHECKING:
 
 #: Statuses that mean "this account has no such feature" on a collection (plan gating).
 PLAN_GATED_STATUSES = frozenset({HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND})
-#: What ends one stream, not the run: the stream stops where it is, the others go on.
-STREAM_FAILURES = (UnexpectedResponseError,)
+#: What ends one stream, not the run: the stream stops where it is, the others go on. A 400
+#: (or another 4xx about one request) is one bad request, never the account: see `read_error`.
+STREAM_FAILURES = (UnexpectedResponseError, RequestRefusedError)
 #: Errors our own code raises on data no test has met: they stop the stream, not the run...
 UNFORESEEN = (KeyError, AttributeError, TypeError, IndexError, ValueError, ArithmeticError)
 #: The SDK's key for a stream's bookmarks of unsorted reads, final only once the stream ends.
 PROGRESS_MARKERS = "progress_markers"
+
+
+T = t.TypeVar("T")
 
 
 class SyncFailedError(Exception):
@@ -79,6 +85,25 @@ class StreamUnavailableError(Exception):
         super().__init__(str(error))
 
 
+def read_error(error: GetResponseAPIError, method: str, path: str) -> Exception:
+    """What a final error answer to one of a stream's reads, `method path`, means for the run.
+
+    403/404: StreamUnavailableError (plan gating, or a parent gone). Another 4xx about that
+    request: RequestRefusedError, which stops the stream (`STREAM_FAILURES`). Anything else
+    (401, 429 after every wait, a 5xx after the retries, the network) is `error`: it ends the run.
+    """
+    if error.http_status in PLAN_GATED_STATUSES:
+        return StreamUnavailableError(path, error)
+    return RequestRefusedError.of(error, method, path) or error
+
+
+@dataclass(frozen=True, slots=True)
+class Shared(t.Generic[T]):
+    """The name of something one stream of a run reads and keeps for another (`SyncRun.keep`)."""
+
+    name: str
+
+
 @dataclass(frozen=True, slots=True)
 class ParentCollection:
     """The collection whose items a fan-out stream reads one by one."""
@@ -108,6 +133,8 @@ class SyncRun:
         self.logger = logger
         self._writer = writer
         self._listings: dict[ParentCollection, list[str]] = {}
+        #: What a stream kept for streams that sync after it: the value and how many will take it.
+        self._kept: dict[Shared[t.Any], tuple[t.Any, int]] = {}
         #: Stream name -> the one line saying why it failed.
         self.failed: dict[str, str] = {}
         self._outcome = threading.Lock()
@@ -159,16 +186,19 @@ class SyncRun:
     def get_page(self, path: str, params: Mapping[str, t.Any], number: int) -> Page:
         """One GET of a collection; raises StreamUnavailableError for plan-gated collections.
 
-        A paged request (`perPage`) must be answered with an array (UnexpectedResponseError).
+        A paged request (`perPage`) must be answered with an array (UnexpectedResponseError); a
+        4xx refusing the request raises RequestRefusedError (both stop the stream: `read_error`).
         """
         try:
             response = self.api.request("GET", path, params=params)
         except GetResponseAPIError as error:
-            if error.http_status in PLAN_GATED_STATUSES:
+            failure = read_error(error, "GET", path)
+            if failure is error:
+                raise
+            if isinstance(failure, StreamUnavailableError):
                 with self._outcome:
                     self._refused = True
-                raise StreamUnavailableError(path, error) from error
-            raise
+            raise failure from error
         page = Page.from_response(number, response, listing="perPage" in params)
         with self._outcome:
             self._answered = True
@@ -180,14 +210,15 @@ class SyncRun:
         Bookmarks of sorted reads already stand at the last record emitted; those of unsorted
         reads (progress markers) become final only when a stream ends, so they are dropped.
         """
-        self.failed.setdefault(name, f"Stream '{name}' failed: {error}")
+        # The error names the request (method and path); an address it echoes is masked.
+        self.failed.setdefault(name, mask_emails(f"Stream '{name}' failed: {error}"))
         for saved in (state, *state.get("partitions", ())):
             saved.pop(PROGRESS_MARKERS, None)
         self.logger.warning(
             "Stream '%s' stopped: %s. Its bookmark stays at what it emitted; the other streams "
             "go on, and the run ends with exit code 1.",
             name,
-            error,
+            mask_emails(str(error)),
         )
 
     def problems(self) -> list[str]:
@@ -269,6 +300,24 @@ class SyncRun:
             ]
             self._listings[parent] = list(dict.fromkeys(ids))
         return self._listings[parent]
+
+    def keep(self, key: Shared[T], value: T, *, takers: int) -> None:
+        """Keep `value`, read once this run, for the `takers` streams that will `take` it later.
+
+        A listing too costly to read twice (the removal search) is read by the first stream that
+        needs it; the run forgets it once the last taker has it, so memory holds it no longer.
+        """
+        if takers > 0:
+            self._kept[key] = (value, takers)
+
+    def take(self, key: Shared[T]) -> T | None:
+        """What an earlier stream of this run kept under `key` for this one; None if nothing."""
+        if key not in self._kept:
+            return None
+        value, takers = self._kept.pop(key)
+        if takers > 1:
+            self._kept[key] = (value, takers - 1)
+        return t.cast("T", value)
 
     def flush_output(self) -> None:
         """Write out records the block writer still holds (before the SDK's next STATE)."""

@@ -6,6 +6,7 @@ import functools
 import json
 import re
 import typing as t
+from http import HTTPStatus
 from urllib.parse import urlsplit
 
 import requests
@@ -42,6 +43,19 @@ _CREDENTIAL = re.compile(r"(?i)\b(api-key|bearer|basic)\s+[^\s,;\"'}]+")
 #: GetResponse's error code for a failed authentication: missing or unknown credentials, or an
 #: expired OAuth access token (https://apidocs.getresponse.com/v3/errors/1014).
 AUTH_ERROR_CODE = 1014
+#: 4xx answers about every request of a run, not the one sent: the credentials (401), a proxy's
+#: (407), a rate limit still met after every wait (429). Any other 4xx refuses one request.
+RUN_WIDE_STATUSES = frozenset(
+    {
+        HTTPStatus.UNAUTHORIZED,
+        HTTPStatus.PROXY_AUTHENTICATION_REQUIRED,
+        HTTPStatus.TOO_MANY_REQUESTS,
+    }
+)
+#: The local part of an e-mail address in free text (an error echoing a value it refused).
+_EMAIL_IN_TEXT = re.compile(r"[^\s@\"'<>(),;:=\[\]{}]+@(?=[^\s@]+\.[^\s@]+)")
+#: The same in a URL's query (`query[email]=jane%40example.org`).
+_EMAIL_IN_URL = re.compile(r"[^\s@&=?/\"'<>(),;:\[\]{}]+%40(?=[^\s&]+\.)", re.IGNORECASE)
 
 
 class ConfigError(ValueError):
@@ -115,7 +129,41 @@ class GetResponseAPIError(Exception):
             f"GetResponse API {self.http_status}{code} on {self.method} {self.path}: "
             f"{self.message}{details}"
         )
-        return " ".join(line.split())
+        return mask_emails(" ".join(line.split()))
+
+
+class RequestRefusedError(GetResponseAPIError):
+    """GetResponse refused what one request asked for: a 4xx about that request alone.
+
+    The official OpenAPI answers 400 "Request validation error" (`ErrorResponse` code 1000,
+    "more details should be in context section") on every operation: a parameter or value the
+    API will not take, which says nothing of the account or the other requests. So the stream
+    that sent it stops and the run goes on; 401, 407 and 429 (`RUN_WIDE_STATUSES`) still end it.
+    """
+
+    @classmethod
+    def of(cls, error: GetResponseAPIError, method: str, path: str) -> RequestRefusedError | None:
+        """`error` as a refusal of `method path`, or None when it is more than that.
+
+        None for a run-wide status, a 5xx left after the retries, an error of our own making
+        (redirect, network) and an error of another request made on the way (an OAuth token
+        refresh answers for POST /token): those end the run as they did.
+        """
+        if (
+            type(error) is not GetResponseAPIError
+            or not HTTPStatus.BAD_REQUEST <= error.http_status < HTTPStatus.INTERNAL_SERVER_ERROR
+            or error.http_status in RUN_WIDE_STATUSES
+            or (error.method, error.path) != (method, path)
+        ):
+            return None
+        return cls(
+            http_status=error.http_status,
+            code=error.code,
+            message=error.message,
+            method=error.method,
+            path=error.path,
+            context=error.context,
+        )
 
 
 class RedirectRefusedError(GetResponseAPIError):
@@ -232,6 +280,13 @@ def _int_or_none(value: object) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
     return None
+
+
+def mask_emails(text: str) -> str:
+    """`text` with every e-mail address in it masked to its domain (`***@example.org`)."""
+    if "@" not in text and "%40" not in text.upper():
+        return text
+    return _EMAIL_IN_URL.sub("***%40", _EMAIL_IN_TEXT.sub("***@", text))
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
