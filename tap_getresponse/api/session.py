@@ -11,7 +11,8 @@ RateGovernor and through one retry policy (its parts: `retries.py`):
   lost its answer may already have been applied. A request that never left (connection refused,
   connect timeout) is re-sent whatever its method;
 - a host that has not answered once in this run gets `CONNECT_RETRY_SECONDS` of connection
-  attempts, then HostUnreachableError; every later request fails at once with it;
+  attempts, then HostUnreachableError; every later request fails at once with it. Each attempt's
+  host name lookup is bounded by the connect timeout too (`name_lookup.py`);
 - 401 code 1014 with OAuth refresh configured: one token refresh, then the request again.
 
 `request_timeout` bounds a whole answer, headers and body (`transport.py`): one that is still
@@ -49,6 +50,7 @@ from tap_getresponse.api.errors import (
     redact,
 )
 from tap_getresponse.api.limits import MAX_IN_FLIGHT
+from tap_getresponse.api.name_lookup import lookup_timed_out
 from tap_getresponse.api.retries import (
     CONNECT_RETRY_SECONDS,
     DEFAULT_RETRY_SECONDS,
@@ -294,7 +296,13 @@ class GetResponseSession(requests.Session):
     ) -> str:
         """What went wrong with one attempt, in plain words (no secret: no URL but the origin)."""
         if never_sent(error):
-            return f"could not connect to {origin_of(request.url or '')}: {connect_failure(error)}"
+            slow = lookup_timed_out(error)
+            why = (
+                f"the host name {slow.host} did not resolve within {slow.seconds:g} s"
+                if slow is not None
+                else connect_failure(error)
+            )
+            return f"could not connect to {origin_of(request.url or '')}: {why}"
         if isinstance(error, DeadlinePassedError):
             return f"no complete answer within `request_timeout` ({attempts.timeout:g} s)"
         if isinstance(error, requests.exceptions.ChunkedEncodingError):
