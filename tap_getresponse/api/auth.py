@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
 import typing as t
@@ -17,7 +16,7 @@ from singer_sdk.authenticators import (
 )
 from typing_extensions import override
 
-from tap_getresponse.api.errors import ConfigError, GetResponseAPIError, json_body, redact
+from tap_getresponse.api.errors import ConfigError, GetResponseAPIError, json_body
 from tap_getresponse.api.token_file import RefreshTokenFile
 
 if t.TYPE_CHECKING:
@@ -32,6 +31,10 @@ REFRESH_MARGIN_SECONDS = 120
 #: https://apidocs.getresponse.com/v3/oauth2); when the answer names none, assume the shorter.
 DEFAULT_TOKEN_SECONDS = 3600
 TOKEN_TIMEOUT_SECONDS = 60
+#: Token endpoint answers that refuse the credentials themselves: asking again cannot help.
+CREDENTIALS_REFUSED = frozenset(
+    {HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN}
+)
 
 
 class GetResponseOAuthAuthenticator(OAuthAuthenticator):
@@ -41,6 +44,11 @@ class GetResponseOAuthAuthenticator(OAuthAuthenticator):
 
     Thread-safe: one refresh at a time, and a 401 seen by several threads at once leads to one
     refresh only (a rotated refresh token would not survive a second, concurrent one).
+
+    A refusal of the credentials (400, 401 or 403 from the token endpoint) is raised, never
+    logged here: the plugin's one error line is the whole story. It is kept, and raised again by
+    every later request without asking the endpoint again, since the same credentials get the
+    same answer.
     """
 
     def __init__(  # noqa: PLR0913 - the OAuth app, its token and where to ask
@@ -70,6 +78,7 @@ class GetResponseOAuthAuthenticator(OAuthAuthenticator):
         self.refresh_token = token_file.refresh_token() if token_file else refresh_token
         self._session = session
         self._refreshing = threading.RLock()
+        self._refused: GetResponseAPIError | None = None
 
     @override
     @property
@@ -103,6 +112,8 @@ class GetResponseOAuthAuthenticator(OAuthAuthenticator):
 
     @override
     def update_access_token(self) -> None:
+        if self._refused is not None:
+            raise _again(self._refused)
         self.logger.info("Requesting a new GetResponse OAuth access token")
         requested_at = dt.datetime.now(dt.UTC)
         response = self._session.post(
@@ -112,8 +123,12 @@ class GetResponseOAuthAuthenticator(OAuthAuthenticator):
             timeout=TOKEN_TIMEOUT_SECONDS,
         )
         if not response.ok:
-            self.handle_error(content=response.text, status_code=response.status_code)
-            raise token_refresh_error(GetResponseAPIError.from_response(response, self.secrets))
+            # No handle_error: the SDK's logs the raw body, and any log line here would be a
+            # second ERROR line next to the plugin's own for the error raised.
+            error = token_refresh_error(GetResponseAPIError.from_response(response, self.secrets))
+            if response.status_code in CREDENTIALS_REFUSED:
+                self._refused = error
+            raise error
         token = json_body(response)
         if not isinstance(token, dict) or not token.get("access_token"):
             msg = "no access_token in the answer of the token endpoint; check `api_url`"
@@ -159,14 +174,11 @@ class GetResponseOAuthAuthenticator(OAuthAuthenticator):
 
     @override
     def handle_error(self, *, content: str, status_code: int | None) -> None:
-        # The SDK logs the raw body here; GetResponse's may echo a token (`context.sentToken`,
-        # https://apidocs.getresponse.com/v3/oauth2), so only the status and the redacted
-        # message are logged.
-        self.logger.error(
-            "GetResponse refused the OAuth token refresh (HTTP %s): %s",
-            status_code or "?",
-            redact(_message_of(content), self.secrets),
-        )
+        """Log nothing: the refusal is raised as a GetResponseAPIError (`update_access_token`).
+
+        The SDK's version logs the raw body, which may echo a token (`context.sentToken`,
+        https://apidocs.getresponse.com/v3/oauth2), as an ERROR line of its own.
+        """
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -175,14 +187,16 @@ class GetResponseOAuthAuthenticator(OAuthAuthenticator):
         return tuple(value for value in values if value)
 
 
-def _message_of(content: str) -> str:
-    """GetResponse's `message` from an error body, without quoting anything else of it."""
-    try:
-        body = json.loads(content)
-    except ValueError:
-        return "no GetResponse error body"
-    message = body.get("message") if isinstance(body, dict) else None
-    return str(message) if message else "no message"
+def _again(error: GetResponseAPIError) -> GetResponseAPIError:
+    """A new exception for a kept refusal: one object raised in several threads is shared."""
+    return GetResponseAPIError(
+        http_status=error.http_status,
+        code=error.code,
+        message=error.message,
+        method=error.method,
+        path=error.path,
+        context=error.context,
+    )
 
 
 def token_refresh_error(error: GetResponseAPIError) -> GetResponseAPIError:

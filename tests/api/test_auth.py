@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 import requests_mock as rm
@@ -12,6 +16,7 @@ from singer_sdk.authenticators import APIKeyAuthenticator, BearerTokenAuthentica
 
 from tap_getresponse.api import GetResponseAPIError, GetResponseClient, RateGovernor
 from tap_getresponse.api.auth import GetResponseOAuthAuthenticator
+from tests.sandbox import OAuthApp, Scale
 
 BASE = "https://api3.getresponse360.com/v3"
 SECRET = "client-secret-value"
@@ -191,3 +196,44 @@ def test_token_answer_without_access_token(requests_mock: rm.Mocker) -> None:
     requests_mock.post(f"{BASE}/token", json={"error": "nope"})
     with pytest.raises(GetResponseAPIError, match="no access_token"):
         oauth_client().request("GET", "/accounts")
+
+
+def test_a_refused_client_is_asked_once_and_nothing_is_logged_at_error(
+    requests_mock: rm.Mocker, caplog
+) -> None:
+    refused = {"httpStatus": 401, "code": 1014, "message": "Unable to authenticate"}
+    requests_mock.post(f"{BASE}/token", status_code=401, json=refused)
+    client = oauth_client()
+    for _ in range(2):
+        with pytest.raises(GetResponseAPIError, match="check `client_id` and `client_secret`"):
+            client.request("GET", "/accounts")
+    assert len(token_calls(requests_mock)) == 1  # the same credentials get the same answer
+    assert [record for record in caplog.records if record.levelname == "ERROR"] == []
+
+
+def test_both_plugins_end_in_one_line_for_a_wrong_client_secret(make_sandbox, tmp_path) -> None:
+    app = OAuthApp(client_id="cid", client_secret="right-" + SECRET, refresh_token="refresh-1")
+    sb = make_sandbox(scale=Scale(contacts=3, newsletters=1, campaigns=1), oauth=app)
+    tap_config = {**OAUTH, "api_url": sb.url}
+    del tap_config["domain"]  # the sandbox is a retail account
+    target_config = {**tap_config, "campaign_id": "CPZ", "rejects_file": str(tmp_path / "r")}
+    records = [
+        {"type": "SCHEMA", "stream": "customers", "key_properties": ["email"],
+         "schema": {"type": "object", "properties": {"email": {"type": "string"}}}},
+        {"type": "RECORD", "stream": "customers", "record": {"email": "a@example.org"}},
+    ]  # fmt: skip
+    lines = "\n".join(json.dumps(message) for message in records) + "\n"
+    for plugin, config in (("tap", tap_config), ("target", target_config)):
+        path = tmp_path / f"{plugin}.json"
+        path.write_text(json.dumps(config))
+        command = [str(Path(sys.executable).parent / f"{plugin}-getresponse"), "--config", path]
+        run = subprocess.run(
+            command, input=lines, capture_output=True, text=True, check=False, timeout=120
+        )
+        assert run.returncode == 1, run.stderr
+        assert "Traceback" not in run.stderr
+        errors = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+        assert len(errors) == 1, run.stderr
+        assert "OAuth token refresh failed (check `client_id` and `client_secret`)" in errors[0]
+        for secret in (SECRET, "refresh-1"):
+            assert secret not in run.stdout + run.stderr

@@ -99,3 +99,33 @@ def test_no_credential_reaches_stdout_stderr_or_state(make_sandbox, tmp_path):
             assert secret not in text
         for state in run.result.states:
             assert API_KEY not in json.dumps(state)
+
+
+def test_a_wrong_client_secret_is_one_line_for_a_sync_and_for_test(make_sandbox, tmp_path):
+    app = OAuthApp(client_id="cid", client_secret=CLIENT_SECRET, refresh_token=REFRESH_TOKEN)
+    sb = make_sandbox(scale=SCALE, oauth=app)
+    wrong = CLIENT_SECRET[::-1]
+    config = {
+        "api_url": sb.url,
+        "client_id": "cid",
+        "client_secret": wrong,
+        "refresh_token": REFRESH_TOKEN,
+    }
+    sync = run_cli(tmp_path, config)
+    assert sync.returncode == 1
+    errors = [line for line in sync.stderr.splitlines() if "| ERROR" in line]
+    assert len(errors) == 1, sync.stderr
+    assert "Sync failed: GetResponse API 401 (code 1014) on POST /token" in errors[0]
+    assert "check `client_id` and `client_secret`" in errors[0]
+    # Discovery and the first stream both need a token: the refusal is not asked for twice.
+    assert sum(1 for r in sb.log if r.path == "/token") == 1
+    check = run_cli(tmp_path, config, args=["--test"])
+    assert check.returncode == 1
+    assert [line for line in check.stderr.splitlines() if "| ERROR" in line] == []
+    said = [line for line in check.stderr.splitlines() if "Connection check failed" in line]
+    assert len(said) == 1, check.stderr
+    assert "check `client_id` and `client_secret`" in said[0]
+    for run in (sync, check):
+        assert "Traceback" not in run.stderr
+        for secret in (wrong, CLIENT_SECRET, REFRESH_TOKEN):
+            assert secret not in run.stdout + run.stderr
