@@ -6,12 +6,17 @@ request must fail with its one line while the stand-in is still blocked. No real
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from tap_getresponse.api import GetResponseClient, HostUnreachableError, RateGovernor
 from tap_getresponse.api.name_lookup import NameResolver, needs_lookup
@@ -20,7 +25,7 @@ from tests.api.loopback import LoopbackServer
 from tests.api.test_waits import HANG_GUARD_SECONDS, outcome_of
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
     from pathlib import Path
 
     from tap_getresponse.api.name_lookup import AddressInfo
@@ -110,6 +115,63 @@ def test_a_name_connects_to_its_address_and_the_request_keeps_the_name() -> None
         assert client.request("GET", "/accounts").status_code == 200
     assert asked == [name]
     assert server.log[0].headers["Host"] == f"{name}:{port}"
+
+
+@contextlib.contextmanager
+def tls_server(certificate: Path, key: Path, names_seen: list[str | None]) -> Iterator[int]:
+    """A TLS server on 127.0.0.1 answering `[]` once; it notes the SNI name each client sends."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, key)
+    context.sni_callback = lambda _sock, name, _context: names_seen.append(name)
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            connection, _address = listener.accept()
+            with context.wrap_socket(connection, server_side=True) as tls:
+                tls.settimeout(HANG_GUARD_SECONDS)
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += tls.recv(4096)
+                tls.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 2\r\nConnection: close\r\n\r\n[]"
+                )
+
+    worker = threading.Thread(target=serve, daemon=True)
+    worker.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        worker.join(HANG_GUARD_SECONDS)
+
+
+def test_tls_checks_the_certificate_and_sends_sni_for_the_name_not_the_address(
+    tmp_path: Path,
+) -> None:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    name = "api.tls-named.test"
+    certificate, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(certificate),
+         "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}"],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    names_seen: list[str | None] = []
+    with tls_server(certificate, key, names_seen) as port:
+
+        def loopback(_host: str, _port: int, _family: int, _kind: int) -> list[AddressInfo]:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+
+        client = client_through(f"https://{name}:{port}", NameResolver(loopback))
+        client.session.verify = str(certificate)  # trusted for the name only: no IP in it
+        assert client.request("GET", "/accounts").status_code == 200
+    assert names_seen == [name]
 
 
 def test_a_refusal_from_the_resolver_is_a_name_that_does_not_resolve() -> None:
