@@ -211,8 +211,23 @@ def test_a_refused_client_is_asked_once_and_nothing_is_logged_at_error(
     assert [record for record in caplog.records if record.levelname == "ERROR"] == []
 
 
-def test_both_plugins_end_in_one_line_for_a_wrong_client_secret(make_sandbox, tmp_path) -> None:
-    app = OAuthApp(client_id="cid", client_secret="right-" + SECRET, refresh_token="refresh-1")
+@pytest.mark.parametrize(
+    ("app", "hint"),
+    [
+        (
+            OAuthApp(client_id="cid", client_secret="right-" + SECRET, refresh_token="refresh-1"),
+            "(check `client_id` and `client_secret`)",
+        ),
+        (
+            OAuthApp(client_id="cid", client_secret=SECRET, refresh_token="refresh-2"),
+            "(the `refresh_token` is invalid, expired or already used)",
+        ),
+    ],
+    ids=["wrong-client-secret", "wrong-refresh-token"],
+)
+def test_both_plugins_end_in_one_line_when_the_token_is_refused(
+    make_sandbox, tmp_path, app, hint
+) -> None:
     sb = make_sandbox(scale=Scale(contacts=3, newsletters=1, campaigns=1), oauth=app)
     tap_config = {**OAUTH, "api_url": sb.url}
     del tap_config["domain"]  # the sandbox is a retail account
@@ -234,6 +249,6 @@ def test_both_plugins_end_in_one_line_for_a_wrong_client_secret(make_sandbox, tm
         assert "Traceback" not in run.stderr
         errors = [line for line in run.stderr.splitlines() if "| ERROR" in line]
         assert len(errors) == 1, run.stderr
-        assert "OAuth token refresh failed (check `client_id` and `client_secret`)" in errors[0]
+        assert f"OAuth token refresh failed {hint}" in errors[0]
         for secret in (SECRET, "refresh-1"):
             assert secret not in run.stdout + run.stderr
