@@ -67,23 +67,15 @@ class ContactsStream(GetResponseStream):
         """Contacts removed after the bookmark less the lookback, with `_sdc_deleted_at`.
 
         A first run (no bookmark) has none: it emits only contacts still there. One contact
-        search per run (`removed_contacts` reads the same), one request per 1,000 removals.
+        search per run, shared with `removed_contacts`; one request per 1,000 removals.
         """
         state = self.get_context_state(context)
         if windows.bookmark(state, self.replication_key or "") is None:
             return []
         start = GetResponseStream.window_start(self, state)
-        lists = self.run.list_parents(
-            removals.LISTS, self.reader(removals.LISTS.path), self.log_repair
-        )
-        pages = removals.searched_pages(
-            self.run,
-            removals.search_forms("removed", lists),
-            page_size=self.page_size,
-            on_repair=self.log_repair,
-        )
+        taker = self._tap.streams.get(removals.RemovedContactsStream.name)
         try:
-            found = removals.removed_since(pages, start or EARLIEST, self.run.window_end)
+            found = removals.removed_since(self, start or EARLIEST, taker=taker)
         except StreamUnavailableError as error:
             self.logger.warning("Stream 'contacts': removed contacts not read (%s)", error)
             return []

@@ -4,6 +4,10 @@ The official route is `POST /search-contacts/contacts` (OpenAPI
 `getContactsFromSearchContactsConditions`): its body `SearchContactsBySearchForm` names one
 subscriber type and sections of lists; each item is a `SearchedContactDetails`, which for a
 removed contact carries its `reason` and `deletedOn`.
+
+The removal search serves two streams: `removed_contacts`, and the soft deletes of `contacts`. When
+both are selected it runs once per run: `contacts` (synced first, STREAMS order) keeps what
+`removed_contacts` will emit for it in the run (`SyncRun.keep`), which emits that instead.
 """
 
 from __future__ import annotations
@@ -18,12 +22,19 @@ from tap_getresponse.api import GetResponseAPIError
 from tap_getresponse.api.collections import PageReader, iter_stable_pages
 from tap_getresponse.api.pages import Page
 from tap_getresponse.client import GetResponseStream
-from tap_getresponse.run import PLAN_GATED_STATUSES, ParentCollection, StreamUnavailableError
+from tap_getresponse.run import (
+    STREAM_FAILURES,
+    ParentCollection,
+    Shared,
+    StreamUnavailableError,
+    read_error,
+)
 
 if t.TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Callable, Iterator, Mapping
 
+    from singer_sdk import Stream
     from singer_sdk.helpers.types import Context
 
     from tap_getresponse.api.collections import Repair
@@ -43,6 +54,9 @@ CYCLES = ("receiving_autoresponder", "not_receiving_autoresponder")
 DELETED_AT = "_sdc_deleted_at"
 #: `SearchedContactDetails` fields a `contacts` record (`ContactListElement`) has by the same name.
 CONTACT_KEYS = ("contactId", "name", "email", "origin", "dayOfCycle", "createdOn", "campaign")
+#: The removal search as `contacts` read it, kept for `removed_contacts`: the removals that stream
+#: emits, as one page, or the error the search ended with (the same request would meet it again).
+KEPT_REMOVALS: Shared[Page | Exception] = Shared("removed contacts")
 
 
 def search_forms(subscribers_type: str, list_ids: list[str]) -> list[dict[str, t.Any]]:
@@ -79,9 +93,10 @@ def search_page(
     try:
         response = run.api.request("POST", SEARCH_PATH, params=query, json=body, retry_post=True)
     except GetResponseAPIError as error:
-        if error.http_status in PLAN_GATED_STATUSES:
-            raise StreamUnavailableError(SEARCH_PATH, error) from error
-        raise
+        failure = read_error(error, "POST", SEARCH_PATH)  # a 400 stops the stream, not the run
+        if failure is error:
+            raise
+        raise failure from error
     return Page.from_response(number, response, listing=True)
 
 
@@ -130,6 +145,21 @@ class RemovedContactsStream(ContactSearchStream):
     replication_key = "deletedOn"
     client_filtered = True
 
+    @override
+    def searched(self) -> Iterator[Page]:
+        # `contacts` may have searched already this run: its removals for this stream, or the
+        # error it met, are kept (`removed_since`), and no second search is sent.
+        kept = self.run.take(KEPT_REMOVALS)
+        if kept is None:
+            return super().searched()
+        if isinstance(kept, Exception):
+            raise kept
+        return iter([kept])
+
+    def floor(self) -> dt.datetime | None:
+        """The earliest removal this run emits: its bookmark less the lookback, or `start_date`."""
+        return self.window_start(self.get_context_state(None))
+
 
 class UnconfirmedContactsStream(ContactSearchStream):
     """Contacts who have not confirmed a double opt-in yet; read in full."""
@@ -139,20 +169,52 @@ class UnconfirmedContactsStream(ContactSearchStream):
 
 
 def removed_since(
-    pages: Iterator[Page], start: dt.datetime, end: dt.datetime
+    contacts: GetResponseStream,
+    start: dt.datetime,
+    *,
+    taker: Stream | None,
 ) -> list[dict[str, t.Any]]:
-    """Removed contacts with `start <= deletedOn <= end`, oldest removal first."""
-    found = []
-    for page in pages:
-        for item in page.items:
-            try:
-                moment = windows.parse_moment(str(item.get("deletedOn")))
-            except (ValueError, OverflowError):
-                continue  # no usable removal time: removed_contacts reports it
-            if start <= moment <= end:
-                found.append((moment, item))
+    """Contacts removed from `start` to the run's window end, oldest removal first.
+
+    For `contacts`' soft deletes. When `taker`, the `removed_contacts` stream, is selected it is
+    synced later in the run: what it would emit (every removal from its own floor) is kept for it
+    as the search goes, or the error the search ended with, so that the run searches once. The
+    memory that takes is what `removed_contacts` emits: on its first run, every removal.
+    """
+    run = contacts.run
+    end = run.window_end
+    keeping = isinstance(taker, RemovedContactsStream) and taker.selected
+    floor = taker.floor() if isinstance(taker, RemovedContactsStream) else None
+    found, kept = [], []
+    try:
+        lists = run.list_parents(LISTS, contacts.reader(LISTS.path), contacts.log_repair)
+        forms = search_forms("removed", lists)
+        pages = searched_pages(
+            run, forms, page_size=contacts.page_size, on_repair=contacts.log_repair
+        )
+        for page in pages:
+            for item in page.items:
+                moment = removal_moment(item)
+                if keeping and (moment is None or floor is None or moment >= floor):
+                    kept.append(item)
+                if moment is not None and start <= moment <= end:
+                    found.append((moment, item))
+    except (StreamUnavailableError, *STREAM_FAILURES) as error:
+        if keeping:
+            run.keep(KEPT_REMOVALS, error, takers=1)
+        raise
+    if keeping:
+        run.keep(KEPT_REMOVALS, Page(1, kept, total_pages=1, total_count=len(kept)), takers=1)
     found.sort(key=lambda pair: pair[0])
     return [item for _, item in found]
+
+
+def removal_moment(item: Mapping[str, t.Any]) -> dt.datetime | None:
+    """When the contact was removed; None without a usable `deletedOn` (the stream reports it)."""
+    try:
+        return windows.parse_moment(str(item.get("deletedOn")))
+    except (ValueError, OverflowError):
+        return None
 
 
 def as_deleted_contact(item: Mapping[str, t.Any]) -> dict[str, t.Any]:

@@ -13,6 +13,7 @@ from tests.sandbox import Scale
 from tests.sandbox.search import removed, seeded_removals, unconfirmed
 from tests.sandbox.util import now
 from tests.tap.conftest import next_second, run_sync, sandbox_config
+from tests.tap.test_robustness import sync_checked
 
 DAY = 86_400
 
@@ -142,3 +143,66 @@ def test_contacts_removed_between_runs_are_emitted_in_contacts_as_soft_deletes(s
     )
     tap = TapGetResponse(config={"api_key": "k"}, parse_env_config=False)
     assert "_sdc_deleted_at" in tap.streams["contacts"].schema["properties"]
+
+
+def searches(sb) -> int:
+    """Contact search requests the sandbox has answered so far (pages included)."""
+    return sum(1 for r in sb.log if r.method == "POST" and r.path == removals.SEARCH_PATH)
+
+
+def soft_deletes(result) -> dict[str, str]:
+    return {
+        r["contactId"]: r["_sdc_deleted_at"]
+        for r in result.records["contacts"]
+        if r.get("_sdc_deleted_at")
+    }
+
+
+def test_contacts_and_removed_contacts_share_one_removal_search_per_run(sb):
+    for index in range(12):
+        remove(sb, index, "cleaner", now() - DAY)
+    config = sandbox_config(sb, page_size=5)
+    both = ["contacts", "removed_contacts"]
+    first = run_sync(config, streams=both)
+    pages = -(-len(every_removed(sb)) // 5)
+    assert pages > 1
+    assert searches(sb) == pages, "a first run of contacts has no soft deletes to search for"
+    remove(sb, 20, "api", now())
+    remove(sb, 21, "unsubscribe", now())
+    next_second()  # the removals fall inside the second run's window
+    pages = -(-len(every_removed(sb)) // 5)
+    before = searches(sb)
+    second = run_sync(config, streams=both, state=first.state)
+    assert searches(sb) - before == pages, "one search (every page of it once) for both streams"
+    # Each stream emits, and bookmarks, what it does when it runs alone.
+    contacts_alone = run_sync(config, streams=["contacts"], state=first.state)
+    removed_alone = run_sync(config, streams=["removed_contacts"], state=first.state)
+    assert len(soft_deletes(second)) >= 2
+    assert soft_deletes(second) == soft_deletes(contacts_alone)
+    assert sorted(second.ids("removed_contacts", "contactId")) == sorted(
+        removed_alone.ids("removed_contacts", "contactId")
+    )
+    for name, alone in (("contacts", contacts_alone), ("removed_contacts", removed_alone)):
+        assert second.state["bookmarks"][name] == alone.state["bookmarks"][name]
+
+
+def test_a_refused_removal_search_is_sent_once_and_stops_both_streams_not_the_run(sb):
+    remove(sb, 3, "bounce", now() - DAY)
+    config = sandbox_config(sb)
+    both = ["contacts", "removed_contacts", "campaigns"]
+    first = run_sync(config, streams=both)
+    next_second()
+    sb.faults.fail_next(1, status=400, path=removals.SEARCH_PATH)
+    before = searches(sb)
+    result, problems = sync_checked(config, both, first.state)
+    assert searches(sb) - before == 1
+    request = "GetResponse API 400 (code 1000) on POST /search-contacts/contacts"
+    assert problems == [
+        f"Stream 'contacts' failed: {request}: Injected fault",
+        f"Stream 'removed_contacts' failed: {request}: Injected fault",
+    ]
+    assert len(result.records["campaigns"]) == len(sb.data.campaigns), "the others went on"
+    assert not result.records["removed_contacts"]
+    assert not result.records["contacts"], "no soft deletes read: no contact, no bookmark moved"
+    for name in ("contacts", "removed_contacts"):
+        assert result.state["bookmarks"][name] == first.state["bookmarks"][name]
