@@ -25,6 +25,7 @@ from urllib3.exceptions import HTTPError as TransferError
 
 from tap_getresponse.api.errors import origin_of
 from tap_getresponse.api.session import default_user_agent
+from tap_getresponse.api.transport import DeadlineAdapter, deadline
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -35,8 +36,12 @@ EXPIRED_STATUSES = frozenset(
 )
 #: Redirects a download may take (a storage front end); none of them can carry a credential.
 MAX_REDIRECTS = 5
-#: Seconds to wait for the connection; reads wait the run's `request_timeout` each.
+#: Seconds to wait for the connection (the host name lookup included); reads wait the run's
+#: `request_timeout` each.
 CONNECT_TIMEOUT = 30.0
+#: The longest one file may take to arrive whole: a host sending a byte now and then passes
+#: every read's timeout, never this.
+DOWNLOAD_SECONDS = 3600.0
 
 
 class DownloadError(Exception):
@@ -69,6 +74,9 @@ class DownloadClient:
         self.session = requests.Session()
         self.session.trust_env = False
         self.session.max_redirects = MAX_REDIRECTS
+        adapter = DeadlineAdapter()  # bounded name lookups, reads under `deadline`
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
         self.session.headers.clear()
         self.session.headers.update(
             {"User-Agent": user_agent or default_user_agent(), "Accept": "text/csv, */*"}
@@ -86,7 +94,8 @@ class DownloadClient:
         Raises LinkExpiredError when the host refuses the link, DownloadError for any other
         failure (network, another status, a file that is not text CSV).
         """
-        response = self._get(url)
+        with deadline(DOWNLOAD_SECONDS):  # taken by the response's socket when it is made
+            response = self._get(url)
         try:
             response.raw.decode_content = True
             response.raw.auto_close = False  # else the text layer reads a closed file at the end

@@ -18,6 +18,7 @@ from urllib3.exceptions import NameResolutionError, NewConnectionError
 from tap_getresponse.api.errors import json_body
 from tap_getresponse.api.governor import parse_seconds
 from tap_getresponse.api.limits import FRAME_SECONDS
+from tap_getresponse.api.name_lookup import lookup_timed_out
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -58,6 +59,9 @@ def never_sent(error: Exception) -> bool:
 
 def connect_failure(error: Exception) -> str:
     """What stopped a request that never left, in plain words."""
+    slow = lookup_timed_out(error)
+    if slow is not None:
+        return f"the host name {slow.host} did not resolve within {slow.seconds:g} s"
     reason = getattr(error.args[0] if error.args else None, "reason", None)
     if isinstance(reason, NameResolutionError):
         return "the host name does not resolve"

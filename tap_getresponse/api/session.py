@@ -50,7 +50,6 @@ from tap_getresponse.api.errors import (
     redact,
 )
 from tap_getresponse.api.limits import MAX_IN_FLIGHT
-from tap_getresponse.api.name_lookup import lookup_timed_out
 from tap_getresponse.api.retries import (
     CONNECT_RETRY_SECONDS,
     DEFAULT_RETRY_SECONDS,
@@ -296,13 +295,7 @@ class GetResponseSession(requests.Session):
     ) -> str:
         """What went wrong with one attempt, in plain words (no secret: no URL but the origin)."""
         if never_sent(error):
-            slow = lookup_timed_out(error)
-            why = (
-                f"the host name {slow.host} did not resolve within {slow.seconds:g} s"
-                if slow is not None
-                else connect_failure(error)
-            )
-            return f"could not connect to {origin_of(request.url or '')}: {why}"
+            return f"could not connect to {origin_of(request.url or '')}: {connect_failure(error)}"
         if isinstance(error, DeadlinePassedError):
             return f"no complete answer within `request_timeout` ({attempts.timeout:g} s)"
         if isinstance(error, requests.exceptions.ChunkedEncodingError):

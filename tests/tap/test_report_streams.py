@@ -7,11 +7,14 @@ import csv
 import io
 import json
 import logging
+import socket
+import threading
 import tracemalloc
 
 import pytest
 import requests
 
+from tap_getresponse.api import downloads
 from tap_getresponse.api.downloads import DownloadClient, DownloadError
 from tap_getresponse.streams import STREAMS
 from tap_getresponse.streams.report_files import column_schema, snake_case
@@ -303,3 +306,36 @@ def test_an_older_file_with_other_columns_keeps_them_in_extra_columns(sb):
     newer = [r for r in result.records["report_bounces_weekly"] if r not in rows]
     assert newer
     assert all("extra_columns" not in r for r in newer)
+
+
+def test_a_download_host_dripping_bytes_is_given_up_at_the_files_deadline(monkeypatch):
+    """Each byte comes well within the read timeout; the whole file never does."""
+    monkeypatch.setattr(downloads, "DOWNLOAD_SECONDS", 1.0)
+    done = threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def drip() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\n\r\nid,name\r\n")
+            while not done.wait(0.1):  # a row that never ends, until the test is over
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    client = DownloadClient(read_timeout=60)
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/files/report.csv?signature=s3cret"
+    try:
+        with pytest.raises(DownloadError) as caught, client.open_csv(url) as csv_file:
+            list(csv_file.rows)
+        assert not done.is_set()  # given up while the host was still sending
+        assert "broke off" in str(caught.value)
+        assert "s3cret" not in str(caught.value)
+    finally:
+        done.set()
+        server.close()
+        client.close()
