@@ -222,15 +222,25 @@ class SyncRun:
         )
 
     def problems(self) -> list[str]:
-        """One line per reason this run fails; none when it did what was asked."""
+        """One line per reason this run fails; none when it did what was asked.
+
+        A run where no collection answered gets one line in all: every stream failing the same
+        way (a web page where the API should be) is one wrong setting, not fifty problems.
+        """
         lines = list(self.failed.values())
-        if self._refused and not self._answered:
-            lines.append(
-                "Every collection this run asked for answered 403 or 404: that is not a plan "
-                "without these features but a wrong `api_url` (it ends in /v3) or account. "
-                "`tap-getresponse --test` checks the URL, credentials and domain."
-            )
-        return lines
+        if self._answered or not (lines or self._refused):
+            return lines
+        if not lines:
+            why = "every collection this run asked for answered 403 or 404"
+        else:
+            others = f"; {len(lines) - 1} more streams failed" if len(lines) > 1 else ""
+            why = f"no collection could be read ({lines[0]}{others})"
+        line = (
+            f"Nothing was read: {why}. That is not a plan without these features but a wrong "
+            "`api_url` (it ends in /v3) or account; `tap-getresponse --test` checks the URL, "
+            "credentials and domain."
+        )
+        return [line]
 
     def review_bookmarks(
         self,

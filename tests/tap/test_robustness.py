@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import http.server
 import io
 import json
 import logging
 import subprocess
+import threading
 import typing as t
 
 import pytest
@@ -286,6 +288,37 @@ def test_every_collection_refused_is_a_wrong_url_not_a_plan(make_sandbox, tmp_pa
     (line,) = errors_of(run.stderr)
     assert "`api_url`" in line
     assert "403 or 404" in line
+    assert not run.result.records
+
+
+class _WebPage(http.server.BaseHTTPRequestHandler):
+    """A web server where the API should be: every path answers 200 with an HTML page."""
+
+    def do_GET(self) -> None:
+        body = b"<html><body>Welcome</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_POST = do_GET  # noqa: N815 - the name http.server calls
+
+    def log_message(self, *args: object) -> None:
+        del args
+
+
+def test_a_web_page_for_every_collection_is_one_line_not_one_per_stream(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _WebPage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api_url = f"http://127.0.0.1:{server.server_address[1]}/v3"
+        run = run_cli(tmp_path, {"api_key": "some-key", "api_url": api_url})
+    finally:
+        server.shutdown()
+        server.server_close()
+    check_one_line(run, "Nothing was read", "`api_url`", "text/html")
+    assert "more streams failed" in errors_of(run.stderr)[0]
     assert not run.result.records
 
 
