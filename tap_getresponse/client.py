@@ -379,15 +379,7 @@ class GetResponseStream(PageRecordStream):
             for row in rows:
                 if type(row) is dict:
                     row.update((k, context[k]) for k in self.context_keys if k in context)
-        normalise = self.normaliser.normalise
-        records = []
-        try:
-            for row in rows:
-                if (record := normalise(row)) is not None:
-                    records.append(record)
-        except StrictValuesError as error:
-            primary_key = {key: row.get(key) for key in self.primary_keys if type(row) is dict}
-            raise error.with_record(primary_key) from None
+        records = self.normaliser.normalise_page(rows, tuple(self.primary_keys or ()))
         if self._client_floor is None:
             return records
         floor = self._client_floor

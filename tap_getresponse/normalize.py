@@ -51,7 +51,9 @@ from tap_getresponse.conversions import (
     to_number,
     to_string,
 )
-from tap_getresponse.value_report import SKIPPED, ValueReport
+from tap_getresponse.page_check import PageCheck
+from tap_getresponse.schema_kinds import kinds, plain_kind, single_branch, typed_kind
+from tap_getresponse.value_report import SKIPPED, StrictValuesError, ValueReport
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -89,7 +91,15 @@ class RecordNormaliser:
         self.conversions: dict[str, str] = {}
         #: Undeclared keys already warned about (one warning per path and run).
         self.dropped: set[str] = set()
-        self._convert = self._compile_object(schema, "")
+        plan, checks = self._compile_properties(schema, "")
+        self._convert = self._compile_object(schema, "", (plan, checks))
+        #: Pages whose values fit checked in one msgspec call (page_check.py); None: never.
+        self._page_check = PageCheck.compile(schema)
+        check = self._page_check
+        #: On a page that fits: the converters of the fields the check leaves to the normaliser,
+        self._page_plan = tuple((key, c) for key, c in plan if check and key in check.rewritten)
+        #: and, where it fits only leniently, the checks of its top-level typed fields.
+        self._page_checks = tuple(c for c in checks if check and c[0][0] in check.typed)
 
     def normalise(self, record: object) -> dict[str, Any] | None:
         """Convert `record` in place and return it; None (reported) when it is not an object."""
@@ -99,6 +109,38 @@ class RecordNormaliser:
         if self._convert is not None:
             self._convert(record)
         return record
+
+    def normalise_page(
+        self, rows: list[Any], primary_keys: tuple[str, ...] = ()
+    ) -> list[dict[str, Any]]:
+        """`normalise` of every row, those it skips left out: a page at a time where it fits.
+
+        A page that `PageCheck` finds fitting needs only its converted fields done, record by
+        record, with the converters `normalise` uses (same values, same reports); any other
+        page is normalised record by record. `primary_keys` name the record in the line of a
+        `strict_values` stop.
+        """
+        row: Any = None
+        fits = self._page_check.fits(rows) if self._page_check is not None else None
+        try:
+            if fits is not None:
+                plan, checks = self._page_plan, () if fits else self._page_checks
+                for row in rows:
+                    for key, convert in plan:
+                        child = row.get(key)
+                        if child is not None:
+                            row[key] = convert(child)
+                    if checks:
+                        self._check(row, checks)
+                return list(rows)
+            records = []
+            for row in rows:
+                if (record := self.normalise(row)) is not None:
+                    records.append(record)
+        except StrictValuesError as error:
+            named = {key: row.get(key) for key in primary_keys} if type(row) is dict else {}
+            raise error.with_record(named) from None
+        return records
 
     def _drop_undeclared(self, value: dict[str, Any], declared: frozenset[str], path: str) -> None:
         """Remove keys the schema does not declare; warn once per path."""
@@ -116,26 +158,26 @@ class RecordNormaliser:
             )
 
     def _compile(self, schema: Mapping[str, Any], path: str) -> Convert | None:  # noqa: PLR0911
-        schema = _single_branch(schema)
-        kinds = _kinds(schema)
+        schema = single_branch(schema)
+        found = kinds(schema)
         fmt = schema.get("format")
         if "enum" in schema:
             return self._leaf(path, "enum", enum_check(schema["enum"]))
-        if kinds == {"object"}:
+        if found == {"object"}:
             return self._compile_object(schema, path)
-        if kinds == {"array"}:
+        if found == {"array"}:
             return self._compile_array(schema, path)
-        if kinds == {"boolean"}:
+        if found == {"boolean"}:
             return self._leaf(path, "boolean", to_boolean)
-        if kinds == {"integer"}:
+        if found == {"integer"}:
             return self._leaf(path, "integer", to_integer)
-        if kinds in ({"number"}, {"integer", "number"}):
+        if found in ({"number"}, {"integer", "number"}):
             return self._leaf(path, "number", to_number)
-        if kinds == {"string"} and fmt == "date-time":
+        if found == {"string"} and fmt == "date-time":
             return self._datetime_leaf(path)
-        if kinds == {"string"} and fmt == "date":
+        if found == {"string"} and fmt == "date":
             return self._leaf(path, "date", to_date)
-        if kinds == {"string"}:
+        if found == {"string"}:
             return self._leaf(path, "string", to_string, record=False)
         return None
 
@@ -146,10 +188,10 @@ class RecordNormaliser:
         typed: dict[str, list[str]] = {}
         for key, child in (schema.get("properties") or {}).items():
             child_path = f"{path}.{key}" if path else key
-            kind = _plain_kind(child)
+            kind = plain_kind(child)
             if kind is not None:
                 plain.setdefault(kind, []).append(key)
-            elif (kind := _typed_kind(child)) is not None:
+            elif (kind := typed_kind(child)) is not None:
                 typed.setdefault(kind, []).append(key)
                 self.conversions[child_path] = kind
             elif (convert := self._compile(child, child_path)) is not None:
@@ -163,8 +205,10 @@ class RecordNormaliser:
         )
         return tuple(plan), checks
 
-    def _compile_object(self, schema: Mapping[str, Any], path: str) -> Convert:
-        plan, checks = self._compile_properties(schema, path)
+    def _compile_object(
+        self, schema: Mapping[str, Any], path: str, compiled: tuple[Plan, Checks] | None = None
+    ) -> Convert:
+        plan, checks = compiled or self._compile_properties(schema, path)
         closed = "properties" in schema and not schema.get("additionalProperties")
         declared = frozenset(schema.get("properties") or ())
         report = self.report
@@ -243,13 +287,13 @@ class RecordNormaliser:
 
     def _compile_array(self, schema: Mapping[str, Any], path: str) -> Convert:
         items = schema.get("items")
-        items = _single_branch(items) if isinstance(items, dict) else {}
+        items = single_branch(items) if isinstance(items, dict) else {}
         item_convert = self._compile(items, f"{path}[]")
-        splits = _kinds(items) == {"string"} and "format" not in items and "enum" not in items
+        splits = kinds(items) == {"string"} and "format" not in items and "enum" not in items
         if splits:
             self.conversions[path] = "comma-list"
         report = self.report
-        plain = _plain_kind(items)
+        plain = plain_kind(items)
         #: Item types that need no conversion (plain items: checked in one pass, like objects).
         fitting = frozenset({_PLAIN_TYPES[plain], type(None)}) if plain else frozenset()
 
@@ -294,51 +338,3 @@ class RecordNormaliser:
                 return None
 
         return convert_leaf
-
-
-def _single_branch(schema: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The one non-null branch of an `anyOf`/`oneOf` (as the SDK writes nullable types)."""
-    for key in ("anyOf", "oneOf"):
-        branches = [b for b in schema.get(key) or () if _kinds(b) != {"null"}]
-        if key in schema and len(branches) == 1:
-            branch: Mapping[str, Any] = branches[0]
-            return branch
-    return schema
-
-
-def _kinds(schema: Mapping[str, Any]) -> set[str]:
-    """The non-null JSON types `schema` allows (empty when it says nothing)."""
-    declared = schema.get("type")
-    kinds = {declared} if isinstance(declared, str) else set(declared or ())
-    if "properties" in schema and not kinds:
-        kinds = {"object"}
-    return kinds if kinds == {"null"} else kinds - {"null"}
-
-
-def _plain_kind(schema: Mapping[str, Any]) -> str | None:
-    """`string`, `object` or `array` for a field checked by its type alone, else None.
-
-    Plain: a string without format or enum, an object without properties, an array without
-    items. These are most fields, so objects check them in bulk (`convert_object`).
-    """
-    schema = _single_branch(schema)
-    kinds = _kinds(schema)
-    if len(kinds) != 1 or "enum" in schema:
-        return None
-    (kind,) = kinds
-    extra = {"string": "format", "object": "properties", "array": "items"}.get(kind)
-    return kind if extra is not None and extra not in schema else None
-
-
-def _typed_kind(schema: Mapping[str, Any]) -> str | None:
-    """`boolean`, `integer` or `number` for a scalar field of that type without an enum."""
-    schema = _single_branch(schema)
-    if "enum" in schema:
-        return None
-    kinds = _kinds(schema)
-    if kinds in ({"number"}, {"integer", "number"}):
-        return "number"
-    if kinds in ({"integer"}, {"boolean"}):
-        (kind,) = kinds
-        return kind
-    return None

@@ -27,9 +27,11 @@ the per-record steps, `pages_at_once` says no and the SDK's own loop runs.
 from __future__ import annotations
 
 import copy
+import datetime as dt  # noqa: TC003 - msgspec reads `_RecordLine` annotations at run time
 import typing as t
 from functools import cached_property
 
+import msgspec
 from singer_sdk import Stream
 from singer_sdk.contrib.msgspec import encoder
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
@@ -38,6 +40,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 from typing_extensions import override
 
+from tap_getresponse.collector import collector_spared
 from tap_getresponse.writer import BlockWriter
 
 if t.TYPE_CHECKING:
@@ -144,7 +147,7 @@ class PageRecordStream(Stream):
         counter = self.get_record_counter()
         timer = self.get_sync_timer()
         lines = _PageLines(self)
-        with counter, timer:
+        with counter, timer, collector_spared():
             for element in [context] if context is not None else self.partitions or [{}]:
                 counter.with_context(element)
                 timer.with_context(element)
@@ -195,6 +198,20 @@ class PageRecordStream(Stream):
 SDK_STEP_FUNCTIONS = {step: getattr(PageRecordStream, step) for step in SDK_STEPS}
 
 
+class _RecordLine(msgspec.Struct, gc=False):
+    """A RECORD message as the SDK's writer lays it out, key for key (`version` when set).
+
+    Encoded by msgspec in one call for a run of records, no dict built per record: a third of
+    the time of encoding the records alone and splicing the envelope in around each.
+    """
+
+    type: str
+    stream: str
+    record: Record
+    version: int | msgspec.UnsetType = msgspec.UNSET
+    time_extracted: dt.datetime | msgspec.UnsetType = msgspec.UNSET
+
+
 class _PageLines:
     """RECORD lines of one stream's sync, written a run of records at a time."""
 
@@ -202,9 +219,8 @@ class _PageLines:
         """The line's fixed parts and the selection, resolved once per sync."""
         self.stream = stream
         self.writer = t.cast("BlockWriter", stream._tap.message_writer)  # noqa: SLF001
-        self.prefix = b'{"type":"RECORD","stream":' + encoder.encode(stream.name) + b',"record":'
         version = stream._stream_version  # noqa: SLF001
-        self.version = b"" if version is None else b',"version":' + encoder.encode(version)
+        self.version: int | msgspec.UnsetType = msgspec.UNSET if version is None else version
         deselected = [crumb for crumb, selected in stream.mask.items() if crumb and not selected]
         #: Top-level properties to drop, or None when a nested one is deselected (SDK's walk).
         self.dropped: list[str] | None = [crumb[-1] for crumb in deselected]
@@ -243,9 +259,6 @@ class _PageLines:
             for record in records:
                 for key in self.dropped:
                     record.pop(key, None)
-        # One encoding for the run: JSON text holds no raw newline, so each one ends a record.
-        suffix = self.version + b',"time_extracted":' + encoder.encode(utc_now()) + b"}\n"
-        body = encoder.encode_lines(records)
-        self.writer.write_records(
-            self.prefix + body[:-1].replace(b"\n", suffix + self.prefix) + suffix
-        )
+        name, version, now = self.stream.name, self.version, utc_now()
+        lines = [_RecordLine("RECORD", name, record, version, now) for record in records]
+        self.writer.write_records(encoder.encode_lines(lines))
