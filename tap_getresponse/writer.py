@@ -55,18 +55,23 @@ class BlockWriter(MsgSpecWriter):
     def write_records(self, block: bytes) -> None:
         """Hold `block`, whole RECORD lines encoded at once (record_path.py), like the lines above.
 
-        One `+=`: a stop signal finds the block wholly held or not held at all.
+        One `+=`: a stop signal finds the block wholly held or not held at all. A block of a
+        whole page (usually larger than `BLOCK_BYTES`) with nothing held before it is written
+        as it is, not copied into the buffer and out again.
         """
         self.started = True
+        if not self._pending and len(block) >= self.BLOCK_BYTES:
+            self.flush(block)
+            return
         self._pending += block
         if len(self._pending) >= self.BLOCK_BYTES:
             self.flush()
 
-    def flush(self) -> None:
-        """Write out every held line and flush stdout; then run a stop that came meanwhile."""
+    def flush(self, block: bytes = b"") -> None:
+        """Write out every held line (then `block`) and flush stdout; then run a stop that came."""
         self._writing = True
         try:
-            _write_out(self._pending)
+            _write_out(self._pending, block)
         finally:
             self._writing = False
             finish, self._on_written = self._on_written, None
@@ -85,9 +90,9 @@ class BlockWriter(MsgSpecWriter):
         finish()
 
 
-def _write_out(pending: bytearray) -> None:
-    """Write `pending` to stdout and empty it (first: a failed write is not repeated)."""
-    block = bytes(pending)
+def _write_out(pending: bytearray, more: bytes = b"") -> None:
+    """Write `pending`, then `more`, to stdout; `pending` is emptied first (no write twice)."""
+    block = bytes(pending) + more if pending else more
     pending.clear()
     out = sys.stdout
     if block:
