@@ -184,7 +184,8 @@ def removed_since(
     run = contacts.run
     end = run.window_end
     keeping = isinstance(taker, RemovedContactsStream) and taker.selected
-    floor = taker.floor() if isinstance(taker, RemovedContactsStream) else None
+    # Only then: reading its floor writes an (empty) bookmark for it into the state.
+    floor = taker.floor() if keeping and isinstance(taker, RemovedContactsStream) else None
     found, kept = [], []
     try:
         lists = run.list_parents(LISTS, contacts.reader(LISTS.path), contacts.log_repair)

@@ -133,6 +133,7 @@ def test_contacts_removed_between_runs_are_emitted_in_contacts_as_soft_deletes(s
     expected = {c["contactId"] for c in removed(sb.data) if moment(c["deletedOn"]) >= floor}
     assert gone["contactId"] in expected
     assert set(deleted) == expected
+    assert set(second.state["bookmarks"]) == {"contacts"}, "no bookmark of a stream not synced"
     record = deleted[gone["contactId"]]
     (found,) = [c for c in removed(sb.data) if c["contactId"] == gone["contactId"]]
     assert moment(record["_sdc_deleted_at"]) == moment(found["deletedOn"])
