@@ -45,7 +45,15 @@ PLAN_GATED_STATUSES = frozenset({HTTPStatus.FORBIDDEN, HTTPStatus.NOT_FOUND})
 #: (or another 4xx about one request) is one bad request, never the account: see `read_error`.
 STREAM_FAILURES = (UnexpectedResponseError, RequestRefusedError)
 #: Errors our own code raises on data no test has met: they stop the stream, not the run...
-UNFORESEEN = (KeyError, AttributeError, TypeError, IndexError, ValueError, ArithmeticError)
+UNFORESEEN = (
+    KeyError,
+    AttributeError,
+    TypeError,
+    IndexError,
+    ValueError,
+    ArithmeticError,
+    RecursionError,
+)
 #: The SDK's key for a stream's bookmarks of unsorted reads, final only once the stream ends.
 PROGRESS_MARKERS = "progress_markers"
 

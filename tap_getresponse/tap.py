@@ -10,7 +10,6 @@ import signal
 import sys
 import typing as t
 from functools import cached_property
-from pathlib import Path
 
 import click
 from singer_sdk import Tap
@@ -27,7 +26,7 @@ from tap_getresponse.api import (
     schema_errors_without_secrets,
 )
 from tap_getresponse.api.pages import json_kind
-from tap_getresponse.api.settings import auth_methods
+from tap_getresponse.api.settings import auth_methods, config_file_problem
 from tap_getresponse.client import GetResponseStream
 from tap_getresponse.interrupt import exit_code, exit_now, stop_run
 from tap_getresponse.run import InputError, SyncFailedError, SyncRun, state_errors
@@ -266,15 +265,8 @@ class TapGetResponse(Tap):
     def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
         """`--config` files, each checked first: one line naming a file that is missing or bad."""
         for path in value:
-            if path == "ENV":
-                continue
-            try:
-                _json_object(Path(path).read_text(encoding="utf-8"), f"--config {path}")
-            except OSError as error:
-                cls.logger.error("Config: --config %s: %s", path, error.strerror)  # noqa: TRY400
-                ctx.exit(1)
-            except InputError as error:
-                cls.logger.error("Config: %s", error)  # noqa: TRY400 - the line says it all
+            if problem := config_file_problem(path):
+                cls.logger.error("Config: %s", problem)
                 ctx.exit(1)
         return super().cb_config(ctx, param, value)
 
@@ -331,7 +323,7 @@ def _json_object(text: str, source: str) -> dict[str, t.Any]:
     """The JSON object in `text` from `source` (`--state <file>`), else InputError naming it."""
     try:
         document = json.loads(text)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         msg = f"{source} is not JSON ({error})"
         raise InputError([msg]) from None
     if not isinstance(document, dict):

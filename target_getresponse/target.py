@@ -25,6 +25,7 @@ from tap_getresponse.api import (
     plugin_config_errors,
     schema_errors_without_secrets,
 )
+from tap_getresponse.api.settings import config_file_problem
 from target_getresponse.event_sink import CustomEventsSink
 from target_getresponse.logs import mask_emails_in_logs
 from target_getresponse.mapping import RejectError
@@ -36,6 +37,7 @@ from target_getresponse.sinks import ContactsSink
 if t.TYPE_CHECKING:
     from types import FrameType
 
+    import click
     from singer_sdk.sinks import Sink
 
 
@@ -173,6 +175,16 @@ class TargetGetResponse(Target):
         status = self.load_run.close(drain=super().process_endofpipe)
         if status:
             sys.exit(status)
+
+    @override
+    @classmethod
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> t.Any:
+        """`--config` files, each checked first: one line naming a file that is missing or bad."""
+        for path in value:
+            if problem := config_file_problem(path):
+                cls.logger.error("Config: %s", problem)
+                ctx.exit(1)
+        return super().cb_config(ctx, param, value)
 
     @override
     @classmethod

@@ -268,7 +268,7 @@ def json_body(response: requests.Response) -> t.Any:  # noqa: ANN401 - any JSON 
     """The decoded JSON body, or None when there is none."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deeply to read
         return None
 
 

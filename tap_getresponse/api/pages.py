@@ -74,6 +74,9 @@ class Page:
             body = msgspec.json.decode(response.content)
         except msgspec.DecodeError:
             raise UnexpectedResponseError.of(response, _not_json(response)) from None
+        except RecursionError:  # msgspec's, not a DecodeError
+            problem = "JSON nested too deeply to read"
+            raise UnexpectedResponseError.of(response, problem) from None
         if isinstance(body, dict) and not listing:
             body = [body]
         if not isinstance(body, list):

@@ -88,7 +88,7 @@ class RefreshTokenFile:
             return None
         try:
             document: t.Any = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             document = None
         token = document.get("refresh_token") if isinstance(document, dict) else None
         if not isinstance(token, str) or not token.strip():

@@ -93,14 +93,22 @@ def test_a_bad_setting_is_one_line_naming_it(tmp_path, mode, overrides, setting)
 @pytest.mark.parametrize("mode", [[], ["--test"], ["--discover"]], ids=["sync", "test", "discover"])
 @pytest.mark.parametrize(
     ("content", "words"),
-    [("{", "is not JSON"), ("[1, 2]", "holds an array"), (None, "No such file")],
-    ids=["not JSON", "not an object", "missing"],
+    [
+        ("{", "is not JSON"),
+        ("[1, 2]", "holds an array"),
+        (None, "No such file"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (b"\xff\xfe", "not UTF-8"),
+    ],
+    ids=["not JSON", "not an object", "missing", "nested too deeply", "not UTF-8"],
 )
 def test_a_config_file_that_is_not_a_json_object_is_one_line_naming_it(
     tmp_path, mode, content, words
 ):
     path = tmp_path / "config.json"
-    if content is not None:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
         path.write_text(content, encoding="utf-8")
     done = subprocess.run(
         [TAP, "--config", str(path), *mode], capture_output=True, text=True, timeout=60, check=False
@@ -342,6 +350,10 @@ NOT_A_COLLECTION = {
         "text/html",
     ),
     "a string": (Answer(body="campaigns"), "a string where"),
+    "JSON nested too deeply": (
+        Answer(raw=b"[" * 100_000 + b"]" * 100_000, content_type="application/json"),
+        "nested too deeply",
+    ),
 }
 
 

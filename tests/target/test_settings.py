@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
 
 import pytest
 
 from target_getresponse.settings import DEFAULTS, TARGET_SETTINGS, TargetSettings
 from target_getresponse.target import TargetGetResponse
+from tests.target.conftest import TARGET
 
 SCHEMA = TARGET_SETTINGS.to_dict()["properties"]
 
@@ -79,3 +81,35 @@ def test_the_plugin_reads_its_settings_once_with_the_same_defaults() -> None:
     assert target.load_run.settings is target.settings
     schema = TargetGetResponse.config_jsonschema["properties"]
     assert {name: schema[name].get("default") for name in SCHEMA} == dict(DEFAULTS)
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("{", "is not JSON"),
+        ("[1, 2]", "holds an array"),
+        (None, "No such file"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        (b"\xff\xfe", "not UTF-8"),
+    ],
+    ids=["not JSON", "not an object", "missing", "nested too deeply", "not UTF-8"],
+)
+def test_a_config_file_that_is_not_a_json_object_is_one_line_naming_it(tmp_path, content, words):
+    path = tmp_path / "config.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content, encoding="utf-8")
+    done = subprocess.run(
+        [TARGET, "--config", str(path)],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    [line] = [text for text in done.stderr.splitlines() if "| ERROR" in text]
+    assert f"--config {path}" in line
+    assert words in line
