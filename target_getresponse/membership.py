@@ -17,6 +17,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from tap_getresponse.api.collections import fetch_page, ordered_map
+from tap_getresponse.api.errors import json_body
 from tap_getresponse.api.limits import MAX_PAGE_SIZE
 
 if t.TYPE_CHECKING:
@@ -119,14 +120,9 @@ class Membership:
                 "fields": "email,contactId",
             },
         )
-        return next(
-            (
-                str(item["contactId"])
-                for item in response.json()
-                if str(item.get("email", "")).lower() == email
-            ),
-            None,
-        )
+        items = json_body(response)
+        members = [m for item in items if (m := _member(item))] if isinstance(items, list) else []
+        return next((contact_id for found, contact_id in members if found == email), None)
 
     def lookup_all(self, campaign_id: str, emails: Sequence[str]) -> list[str | None]:
         """`lookup` of each email, in order, several at a time."""
@@ -158,6 +154,21 @@ class Membership:
         for page in pages:
             index.pages = max(index.pages or 0, known_pages(page))
             for item in page.items:
-                index.members.setdefault(str(item["email"]).lower(), str(item["contactId"]))
+                if member := _member(item):
+                    index.members.setdefault(*member)
         if index.pages is not None and max(numbers, default=1) >= index.pages:
             index.complete = True
+
+
+def _member(item: object) -> tuple[str, str] | None:
+    """(lowercase email, contact id) of a listed contact; None for an item without both.
+
+    The API always sends both (`fields=email,contactId`); an item without them cannot be
+    matched to a record, and is left out rather than ending the load.
+    """
+    if not isinstance(item, dict):
+        return None
+    email, contact_id = item.get("email"), item.get("contactId")
+    if not (isinstance(email, str) and email and isinstance(contact_id, str) and contact_id):
+        return None
+    return email.lower(), contact_id

@@ -232,6 +232,17 @@ class TargetGetResponse(Target):
                 error,
             )
             sys.exit(1)
+        except Exception as error:  # a bug on input no test has met: one line, not a traceback
+            if target is not None:
+                target.load_run.report()
+            cls.logger.debug("Load failed", exc_info=True)
+            cls.logger.error(  # noqa: TRY400 - at debug level above
+                "Load failed: unexpected %s: %s. STATE already emitted covers everything "
+                "before it; rerun with it to go on.",
+                type(error).__name__,
+                error,
+            )
+            sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from target_getresponse.logs import mask_emails_in_logs
-from tests.sandbox import Scale, errors
+from tests.sandbox import Answer, Scale, errors
 from tests.sandbox.util import fmt_ts, now
 from tests.target.conftest import (
     SCHEMA,
@@ -173,6 +173,20 @@ def test_a_batch_message_is_refused_by_name_and_no_state_after_it_is_passed_on(
     [line] = rejects(tmp_path)
     assert (line["line"], line["type"]) == (4, "BATCH")
     assert run.summary["unreadable"] == 1
+
+
+def test_listed_contacts_without_email_or_id_are_left_out_not_the_end_of_the_load(
+    make_sandbox, run_target
+):
+    sb = make_sandbox(scale=FEW)
+    odd = [{"email": None, "contactId": None}, {"email": 5}, "x", {"contactId": "abc"}]
+    sb.faults.answer_next(3, "/contacts", Answer(body=odd))
+    records = [customer(i) for i in range(5)]
+    run = run_target(sb, singer_lines(records))
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+    assert run.summary["added"] == 5
+    assert all(on_list(sb, record["email"]) for record in records)
 
 
 def test_every_log_line_has_its_addresses_masked_tracebacks_too(caplog) -> None:
