@@ -45,26 +45,18 @@ class AheadReader(PageReader):
             return
         fetch = partial(self.fetch, params)
         first = fetch(1)
-        known_last = None if first.is_last(self.page_size) else first.pages_known(self.page_size)
-        if known_last is None:
-            yield first
-            if first.is_last(self.page_size):
-                return
-            next_number = 2
-        else:
-            # Pages 2... are asked for before page 1 is handed on: its records are emitted while
-            # they travel, not before they leave (a round trip saved at the start of every read).
+        yield first
+        if first.is_last(self.page_size):
+            return
+        known_last = first.pages_known(self.page_size)
+        next_number = 2
+        if known_last is not None:
             ahead = _Ahead(fetch, range(2, known_last + 1), parallel, self.page_size)
-            try:
-                ahead.start()
-                yield first
-            except BaseException:
-                ahead.close()
-                raise
             last = yield from ahead.pages()
-            if last is not None and last.is_last(self.page_size):
-                return
-            next_number = (last or first).number + 1  # more pages than the headers said
+            if last is not None:
+                if last.is_last(self.page_size):
+                    return
+                next_number = last.number + 1  # more pages than the headers said: one by one
         while True:
             page = fetch(next_number)
             yield page
@@ -92,23 +84,12 @@ class _Ahead:
         self.held = 0
         self.stopped = False
 
-    def start(self) -> None:
-        """Send the first requests (`pages` sends them if this was not called)."""
-        with self.lock:
-            self._fill()
-
-    def close(self) -> None:
-        """Send nothing more; wait for the requests already sent (their pages are dropped)."""
-        with self.lock:
-            self.stopped = True
-        # A short page, a failed page or an abandoned read: pages not started are not sent.
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
     def pages(self) -> t.Generator[Page, None, Page | None]:
         """Every page in order; returns the last one handed out (None if none)."""
         last: Page | None = None
         try:
-            self.start()
+            with self.lock:
+                self._fill()
             while True:
                 with self.lock:
                     if not self.futures:
@@ -122,7 +103,10 @@ class _Ahead:
                 if last.received < self.page_size:
                     return last
         finally:
-            self.close()
+            with self.lock:
+                self.stopped = True
+            # A short page, a failed page or an abandoned read: pages not started are not sent.
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
     def _fill(self) -> None:
         """Ask for the next pages while a slot is free and not too many are held (lock held)."""

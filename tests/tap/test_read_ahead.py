@@ -104,15 +104,3 @@ def test_one_request_at_a_time_is_the_plain_reader():
     assert [page.number for page in reader(collection, parallel=1).pages({})] == [1, 2, 3, 4, 5]
     assert collection.asked == [1, 2, 3, 4, 5]
     assert collection.most_in_flight == 1
-
-
-def test_the_next_pages_are_asked_for_before_the_first_is_handed_on():
-    # The stream holds page 1 (its records are being emitted): pages 2 to 5 are on their way
-    # meanwhile, not asked for only once the stream comes back for page 2.
-    collection = Collection(20)
-    pages = reader(collection).pages({})
-    assert next(pages).number == 1
-    assert collection.wait_until_asked(5)
-    pages.close()  # an abandoned read waits for what it asked for and asks nothing more
-    assert collection.in_flight == 0
-    assert len(collection.asked) <= 1 + 2 * 4
