@@ -25,8 +25,9 @@ from tap_getresponse.api import (
     plugin_config_errors,
     schema_errors_without_secrets,
 )
+from tap_getresponse.api.config_file import config_file_problem
 from tap_getresponse.api.pages import json_kind
-from tap_getresponse.api.settings import auth_methods, config_file_problem
+from tap_getresponse.api.settings import auth_methods
 from tap_getresponse.client import GetResponseStream
 from tap_getresponse.interrupt import exit_code, exit_now, stop_run
 from tap_getresponse.run import InputError, SyncFailedError, SyncRun, state_errors

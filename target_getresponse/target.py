@@ -25,7 +25,7 @@ from tap_getresponse.api import (
     plugin_config_errors,
     schema_errors_without_secrets,
 )
-from tap_getresponse.api.settings import config_file_problem
+from tap_getresponse.api.config_file import config_file_problem
 from target_getresponse.event_sink import CustomEventsSink
 from target_getresponse.logs import mask_emails_in_logs
 from target_getresponse.mapping import RejectError
@@ -222,28 +222,24 @@ class TargetGetResponse(Target):
                 signal.Signals(stop.signal_number).name,
             )
             sys.exit(128 + stop.signal_number)
-        except (GetResponseAPIError, ConfigError, requests.exceptions.RequestException) as error:
+        except Exception as error:
             if target is not None:
                 target.load_run.report()
             # Credentials are redacted by the HTTP layer; addresses are masked in every log line.
+            what = str(error)
+            if not isinstance(error, RUN_ENDING_ERRORS):  # a bug on input no test has met
+                cls.logger.debug("Load failed", exc_info=True)
+                what = f"unexpected {type(error).__name__}: {error}"
             cls.logger.error(  # noqa: TRY400 - the traceback adds nothing
                 "Load failed: %s. STATE already emitted covers everything before it; rerun "
                 "with it to go on (contacts already added are not added twice).",
-                error,
-            )
-            sys.exit(1)
-        except Exception as error:  # a bug on input no test has met: one line, not a traceback
-            if target is not None:
-                target.load_run.report()
-            cls.logger.debug("Load failed", exc_info=True)
-            cls.logger.error(  # noqa: TRY400 - at debug level above
-                "Load failed: unexpected %s: %s. STATE already emitted covers everything "
-                "before it; rerun with it to go on.",
-                type(error).__name__,
-                error,
+                what,
             )
             sys.exit(1)
 
+
+#: What no record can fix (an API, setting or network error): the load ends with its message.
+RUN_ENDING_ERRORS = (GetResponseAPIError, ConfigError, requests.exceptions.RequestException)
 
 if __name__ == "__main__":
     TargetGetResponse.cli()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import typing as t
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -14,7 +13,6 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_getresponse.api.errors import ConfigError, mask_secrets
 from tap_getresponse.api.limits import MAX_IN_FLIGHT
-from tap_getresponse.api.pages import json_kind
 
 if t.TYPE_CHECKING:
     import logging
@@ -286,32 +284,6 @@ def _secret_free(message: str, config: Mapping[str, t.Any]) -> str:
     # Any other error that quotes a value (the whole config, say) loses the secret ones.
     values = [config.get(name) for name in SECRET_SETTINGS if config.get(name) is not None]
     return mask_secrets(message, [form for value in values for form in (str(value), repr(value))])
-
-
-def config_file_problem(path: str) -> str | None:
-    """What keeps `--config <path>` from being read as settings, in one line; None if nothing.
-
-    The SDK reads the file unchecked: a missing file, a file that is not JSON (or is nested too
-    deeply to read) ended in a traceback. The line never quotes the file (it holds secrets).
-    """
-    if path == "ENV":
-        return None
-    source = f"--config {path}"
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        return f"{source}: {error.strerror or type(error).__name__}"
-    except UnicodeDecodeError as error:
-        return f"{source} is not UTF-8 text (byte {error.start + 1})"
-    except json.JSONDecodeError as error:
-        return f"{source} is not JSON ({error.msg} at line {error.lineno})"
-    except RecursionError:
-        return f"{source} is JSON nested too deeply to read"
-    return (
-        None
-        if isinstance(document, dict)
-        else f"{source} holds {json_kind(document)}, not a JSON object"
-    )
 
 
 def plugin_config_errors(
