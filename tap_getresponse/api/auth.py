@@ -113,7 +113,7 @@ class GetResponseOAuthAuthenticator(OAuthAuthenticator):
     @override
     def update_access_token(self) -> None:
         if self._refused is not None:
-            raise _again(self._refused)
+            raise self._refused.copied_as(GetResponseAPIError)
         self.logger.info("Requesting a new GetResponse OAuth access token")
         requested_at = dt.datetime.now(dt.UTC)
         response = self._session.post(
@@ -185,18 +185,6 @@ class GetResponseOAuthAuthenticator(OAuthAuthenticator):
         """Every credential this authenticator holds, for redaction."""
         values = (self.access_token, self.refresh_token, self.client_secret)
         return tuple(value for value in values if value)
-
-
-def _again(error: GetResponseAPIError) -> GetResponseAPIError:
-    """A new exception for a kept refusal: one object raised in several threads is shared."""
-    return GetResponseAPIError(
-        http_status=error.http_status,
-        code=error.code,
-        message=error.message,
-        method=error.method,
-        path=error.path,
-        context=error.context,
-    )
 
 
 def token_refresh_error(error: GetResponseAPIError) -> GetResponseAPIError:

@@ -58,6 +58,9 @@ _EMAIL_IN_TEXT = re.compile(r"[^\s@\"'<>(),;:=\[\]{}]+@(?=[^\s@]+\.[^\s@]+)")
 _EMAIL_IN_URL = re.compile(r"[^\s@&=?/\"'<>(),;:\[\]{}]+%40(?=[^\s&]+\.)", re.IGNORECASE)
 
 
+_Error = t.TypeVar("_Error", bound="GetResponseAPIError")
+
+
 class ConfigError(ValueError):
     """A setting is missing, contradictory or malformed; the message names the setting."""
 
@@ -131,6 +134,20 @@ class GetResponseAPIError(Exception):
         )
         return mask_emails(" ".join(line.split()))
 
+    def copied_as(self, kind: type[_Error]) -> _Error:
+        """A new `kind` error with this one's status, code, message, request and context.
+
+        New, not this one: a kept error raised again, or in several threads, is not shared.
+        """
+        return kind(
+            http_status=self.http_status,
+            code=self.code,
+            message=self.message,
+            method=self.method,
+            path=self.path,
+            context=self.context,
+        )
+
 
 class RequestRefusedError(GetResponseAPIError):
     """GetResponse refused what one request asked for: a 4xx about that request alone.
@@ -156,14 +173,7 @@ class RequestRefusedError(GetResponseAPIError):
             or (error.method, error.path) != (method, path)
         ):
             return None
-        return cls(
-            http_status=error.http_status,
-            code=error.code,
-            message=error.message,
-            method=error.method,
-            path=error.path,
-            context=error.context,
-        )
+        return error.copied_as(cls)
 
 
 class RedirectRefusedError(GetResponseAPIError):
