@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     Convert = Callable[[object], object]
 
 __all__ = [
+    "OFFSET_MARKS",
+    "OFFSET_STAMP_LENGTH",
     "TYPED",
     "common_datetime",
     "enum_check",
@@ -46,7 +48,9 @@ _DATETIME = re.compile(
     r"\s*(?P<offset>[zZ]|[+-]\d{2}(?::?\d{2})?)?)?",
 )
 #: The separators of `YYYY-MM-DDThh:mm:ss+hh...` at 4, 7, 10, 13, 16, 19 (`common_datetime`).
-_OFFSET_MARKS = frozenset({"--T::+", "--T::-"})
+OFFSET_MARKS = frozenset({"--T::+", "--T::-"})
+#: The length of `YYYY-MM-DDThh:mm:ss+hhmm`, the shape of almost every GetResponse timestamp.
+OFFSET_STAMP_LENGTH = 24
 #: Bound once: `common_datetime` runs for nearly every timestamp of every record.
 _fromisoformat = dt.datetime.fromisoformat
 
@@ -88,9 +92,9 @@ def common_datetime(value: str) -> str | None:
     """
     size = len(value)
     marks = value[4:20:3]  # the separators at 4, 7, 10, 13, 16 and 19, in one slice
-    if size == 24 and marks in _OFFSET_MARKS:  # noqa: PLR2004 - "+hhmm", the usual shape
+    if size == OFFSET_STAMP_LENGTH and marks in OFFSET_MARKS:  # "+hhmm", the usual shape
         text = value[:22] + ":" + value[22:]
-    elif size == 25 and marks in _OFFSET_MARKS and value[22] == ":":  # noqa: PLR2004 - "+hh:mm"
+    elif size == 25 and marks in OFFSET_MARKS and value[22] == ":":  # noqa: PLR2004 - "+hh:mm"
         text = value
     elif size == 20 and marks == "--T::Z":  # noqa: PLR2004
         text = value[:19] + "+00:00"

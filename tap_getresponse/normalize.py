@@ -38,6 +38,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from tap_getresponse.conversions import (
+    OFFSET_MARKS,
+    OFFSET_STAMP_LENGTH,
     TYPED,
     common_datetime,
     enum_check,
@@ -96,8 +98,11 @@ class RecordNormaliser:
         #: Pages whose values fit checked in one msgspec call (page_check.py); None: never.
         self._page_check = PageCheck.compile(schema)
         check = self._page_check
-        #: On a page that fits: the converters of the fields the check leaves to the normaliser,
-        self._page_plan = tuple((key, c) for key, c in plan if check and key in check.rewritten)
+        #: On a page that fits: the converters of the fields the check leaves to the normaliser
+        #: (and whether the check read the field as a timestamp: `normalise_page`),
+        self._page_plan = tuple(
+            (key, c, key in check.stamped) for key, c in plan if check and key in check.rewritten
+        )
         #: and, where it fits only leniently, the checks of its top-level typed fields.
         self._page_checks = tuple(c for c in checks if check and c[0][0] in check.typed)
 
@@ -116,8 +121,9 @@ class RecordNormaliser:
         """`normalise` of every row, those it skips left out: a page at a time where it fits.
 
         A page that `PageCheck` finds fitting needs only its converted fields done, record by
-        record, with the converters `normalise` uses (same values, same reports); any other
-        page is normalised record by record. `primary_keys` name the record in the line of a
+        record, with the converters `normalise` uses (same values, same reports; the colon of a
+        checked `+hhmm` timestamp is put in here, as `common_datetime` would); any other page is
+        normalised record by record. `primary_keys` name the record in the line of a
         `strict_values` stop.
         """
         row: Any = None
@@ -125,10 +131,16 @@ class RecordNormaliser:
         try:
             if fits is not None:
                 plan, checks = self._page_plan, () if fits else self._page_checks
+                length, marks = OFFSET_STAMP_LENGTH, OFFSET_MARKS
                 for row in rows:
-                    for key, convert in plan:
+                    for key, convert, stamp in plan:
                         child = row.get(key)
-                        if child is not None:
+                        if child is None:
+                            continue
+                        # A valid timestamp (`PageCheck`), usually `...+0000`: a colon to put in.
+                        if stamp and len(child) == length and child[4:20:3] in marks:
+                            row[key] = child[:22] + ":" + child[22:]
+                        else:
                             row[key] = convert(child)
                     if checks:
                         self._check(row, checks)

@@ -9,11 +9,13 @@ their declared type, enum values, objects without undeclared keys (where the sch
 them), arrays of such items, and null anywhere. `msgspec.convert` checks a page against it; its
 result is thrown away, the page's own dicts go on (their key order is the API's).
 
-What the normaliser rewrites even when it is right stays `Any` here and is done record by record
-with the normaliser's own converters (`RecordNormaliser.normalise_page`): timestamps (made
-RFC 3339 with `+00:00`), dates, and top-level booleans, integers and numbers, which GetResponse
-often sends as strings (custom field columns, `StringBooleanEnum`). A top-level field holding
-any of those further down is left whole to the normaliser the same way.
+What the normaliser rewrites even when it is right is done record by record with the
+normaliser's own converters (`RecordNormaliser.normalise_page`): timestamps (made RFC 3339 with
+`+00:00`), dates, and top-level booleans, integers and numbers, which GetResponse often sends as
+strings (custom field columns, `StringBooleanEnum`). A top-level timestamp is checked here all
+the same, as a `datetime` (msgspec reads RFC 3339 and the API's `+0000`), so that the usual
+`...+0000` needs only its colon put in (`stamped`); any other timestamp, a date, or a top-level
+field holding one of these further down stays `Any` and is left whole to the normaliser.
 
 A page that does not fit (a value of another type, an undeclared key, an element that is no
 object) goes through the normaliser record by record, as before: what it converts, drops and
@@ -22,6 +24,7 @@ reports is then converted, dropped and reported exactly as it always was.
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 from dataclasses import dataclass
 
@@ -67,6 +70,8 @@ class PageCheck:
     rewritten: frozenset[str]
     #: Top-level booleans, integers and numbers (left to the normaliser on a lenient fit).
     typed: frozenset[str]
+    #: Top-level timestamps checked as such (of `rewritten`: the converter still writes them).
+    stamped: frozenset[str] = frozenset()
 
     @classmethod
     def compile(cls, schema: Mapping[str, t.Any]) -> PageCheck | None:
@@ -75,12 +80,18 @@ class PageCheck:
         lenient: list[tuple[str, t.Any, t.Any]] = []
         rewritten: set[str] = set()
         typed: set[str] = set()
+        stamped: set[str] = set()
         properties: Mapping[str, t.Any] = schema.get("properties") or {}
         for index, (key, child) in enumerate(properties.items()):
-            shape = exact = t.Any
+            shape: MsgspecType = t.Any
+            exact: MsgspecType = t.Any
             if (kind := typed_kind(child)) is not None:
                 exact = _TYPED[kind]
                 typed.add(key)
+            elif _is_timestamp(child):
+                shape = exact = dt.datetime | None
+                rewritten.add(key)
+                stamped.add(key)
             else:
                 try:
                     shape = exact = _field(child, f"Record_{index}")
@@ -93,6 +104,7 @@ class PageCheck:
             list[_struct(schema, "LenientRecord", lenient)],  # type: ignore[misc]
             frozenset(rewritten),
             frozenset(typed),
+            frozenset(stamped),
         )
         try:
             msgspec.convert([], check.strict)  # msgspec compiles the types here
@@ -120,6 +132,14 @@ def _struct(
     rename = {f"f{index}": key for index, key in enumerate(schema.get("properties") or {})}
     return msgspec.defstruct(
         name, fields, rename=rename, forbid_unknown_fields=closed, gc=False, omit_defaults=True
+    )
+
+
+def _is_timestamp(schema: Mapping[str, t.Any]) -> bool:
+    """Whether `schema` is a date-time string (nullable or not), as `normalize._compile` sees it."""
+    schema = single_branch(schema)
+    return (
+        "enum" not in schema and kinds(schema) == {"string"} and schema.get("format") == "date-time"
     )
 
 

@@ -30,6 +30,7 @@ import copy
 import datetime as dt  # noqa: TC003 - msgspec reads `_RecordLine` annotations at run time
 import typing as t
 from functools import cached_property
+from itertools import repeat
 
 import msgspec
 from singer_sdk import Stream
@@ -80,7 +81,7 @@ class PageRecordStream(Stream):
 
     def usable_bookmarks(self, values: list[t.Any]) -> list[t.Any]:
         """Those of `values` (replication key values) that can be a bookmark: not null here."""
-        return [value for value in values if value is not None]
+        return [value for value in values if value is not None] if None in values else values
 
     def count_unkeyed(self, count: int) -> None:
         """`count` records emitted whose replication key cannot be a bookmark (none is kept)."""
@@ -95,7 +96,7 @@ class PageRecordStream(Stream):
         key = self.replication_key
         if not key:
             return None
-        values = [record.get(key) for record in self.bookmark_records(records)]
+        values = list(map(dict.get, self.bookmark_records(records), repeat(key)))  # in C
         usable = self.usable_bookmarks(values)
         if len(usable) < len(values):
             self.count_unkeyed(len(values) - len(usable))

@@ -34,6 +34,7 @@ import typing as t
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from operator import itemgetter
 
 from tap_getresponse.api.pages import Page, UnexpectedResponseError, json_kind
 
@@ -219,7 +220,7 @@ def iter_window_pages(
         # record was handed on already (nothing can enter a window with a fixed end), so drop.
         page = fetched
         if high:
-            kept = [item for item in fetched.items if str(item.get(window.field) or "") >= high]
+            kept = _at_or_above(fetched.items, window.field, high)
             page = Page(fetched.number, kept, fetched.total_pages, fetched.total_count)
         if previous is not None and _slid(previous, fetched):
             repair = _reread_boundary(
@@ -257,6 +258,21 @@ def iter_stable_pages(
         yield page
         if page.items:
             previous = page
+
+
+def _at_or_above(items: list[t.Any], field: str, high: str) -> list[t.Any]:
+    """The items whose `field`, as text (null as ""), is not below `high` (not empty).
+
+    Usually all of them: one pass in C (`min`) says so; missing, null or mixed values take
+    the item-by-item pass.
+    """
+    try:
+        lowest = min(map(itemgetter(field), items), default=high)
+    except (KeyError, TypeError):
+        lowest = None
+    if type(lowest) is str and lowest >= high:
+        return items
+    return [item for item in items if str(item.get(field) or "") >= high]
 
 
 def _last_value(page: Page, field: str) -> str:

@@ -13,6 +13,7 @@ from tap_getresponse.api.collections import (
     Page,
     PageReader,
     Repair,
+    _at_or_above,
     iter_stable_pages,
     iter_window_pages,
 )
@@ -175,3 +176,20 @@ def test_an_unpaginated_reader_makes_one_request() -> None:
     pages = list(reader.pages({}))
     assert [page.number for page in pages] == [1]
     assert collection.requests == 1
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_high_water_filter_keeps_what_the_item_by_item_rule_keeps(seed: int) -> None:
+    # The usual page (every value a timestamp at or above the mark) is judged in one C pass;
+    # any page with missing, null, numeric or lower values must keep exactly the same items.
+    rng = random.Random(seed)
+    high = stamp(50)
+    values: list[t.Any] = [stamp(50), stamp(51), stamp(99), stamp(49), None, "", 7]
+    items = []
+    for _ in range(rng.randrange(0, 8)):
+        item: dict[str, t.Any] = {"id": len(items)}
+        if rng.random() < 0.9:
+            item["changedOn"] = rng.choice(values[:3] if seed % 2 else values)
+        items.append(item)
+    kept = _at_or_above(items, "changedOn", high)
+    assert kept == [item for item in items if str(item.get("changedOn") or "") >= high]

@@ -48,6 +48,10 @@ _SLICES = {2: 0, 3: 16, 4: 32, 6: 48}
 CONTACT_CODEC = IdCodec(width=5, multiplier=1_000_003, offset=4_321_987)
 
 
+#: List elements kept built at most (about 1 KB each).
+ELEMENTS_KEPT = 200_000
+
+
 class ContactStore:
     """All contacts, one row each; thread safety is the owner's lock (DataStore.lock)."""
 
@@ -94,6 +98,9 @@ class ContactStore:
         self.tags_by_id: dict[str, dict[str, Any]] = {}
         self.fields_by_id: dict[str, dict[str, Any]] = {}
         self._cache: OrderedDict[tuple[Any, ...], Sequence[int]] = OrderedDict()
+        #: Built list elements of the store's `version` (`list_element`).
+        self._elements: dict[int, dict[str, Any]] = {}
+        self._elements_version = -1
         self._cache_lock = threading.Lock()
 
     # ---- identity -------------------------------------------------------------------------
@@ -209,7 +216,23 @@ class ContactStore:
 
     # ---- serialisation (§3.1) -------------------------------------------------------------
     def list_element(self, row: int) -> dict[str, Any]:
-        """Return the ContactListElement of a row."""
+        """Return the ContactListElement of a row (a copy: callers add to it).
+
+        Built once per row until the store changes: a page of 1,000 took 7 ms to build, and ten
+        pages asked at once waited on each other in this one process (benchmarks at 300 ms).
+        """
+        if self._elements_version != self.version:
+            self._elements.clear()
+            self._elements_version = self.version
+        element = self._elements.get(row)
+        if element is None:
+            element = self._list_element(row)
+            if len(self._elements) < ELEMENTS_KEPT:
+                self._elements[row] = element
+        return {**element, "campaign": dict(element["campaign"])}
+
+    def _list_element(self, row: int) -> dict[str, Any]:
+        """Build the ContactListElement of a row."""
         cid = CONTACT_CODEC.encode(row)
         href = f"{self.base}/contacts/{cid}"
         h = self._h(row, 6)

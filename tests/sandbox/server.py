@@ -20,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
+import msgspec
+
 from tests.sandbox import errors, reports, routes
 from tests.sandbox.downloads import DownloadServer
 from tests.sandbox.errors import ApiError
@@ -630,7 +632,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, response: Response, headers: dict[str, str]) -> None:
         payload = b""
         if response.body is not None:
-            payload = json.dumps(response.body, separators=(",", ":"), ensure_ascii=False).encode()
+            payload = _encode(response.body)
         content_type = "application/json" if response.body is not None else None
         if response.raw is not None:
             payload, content_type = response.raw, response.content_type
@@ -646,6 +648,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+
+def _encode(body: Any) -> bytes:
+    """Compact JSON, UTF-8 unescaped, as json.dumps wrote it: msgspec is ten times faster on a
+    page of 1,000 contacts, which held up ten requests in flight in the benchmarks. (A float
+    that is not finite becomes null, not json's invalid `NaN`: hostile bodies are sent raw.)"""
+    try:
+        return msgspec.json.encode(body)
+    except TypeError:  # keys json turns into strings (None, floats...)
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _auth_kind(headers: Any) -> str | None:

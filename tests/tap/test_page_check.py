@@ -144,7 +144,10 @@ CONTACT = {
         ({"email": 5}, None),  # a number for a string: the page goes record by record
         ({"campaign": {"campaignId": "x", "extra": 1}}, None),  # an undeclared nested key
         ({"surprise": 1}, None),  # an undeclared key
-        ({"changedOn": "yesterday"}, True),  # timestamps are the normaliser's on every page
+        ({"changedOn": "yesterday"}, None),  # not a timestamp: the page goes record by record
+        ({"changedOn": "2025-13-01T00:00:00+0000"}, None),  # month 13: likewise
+        ({"changedOn": "2025-01-01 00:05:20"}, True),  # odd but valid: the converter's
+        ({"changedOn": None}, True),
     ],
     ids=repr,
 )
@@ -159,3 +162,49 @@ def test_how_a_contacts_page_is_checked(change, fit):
     text = json.loads(by_page[0])
     assert text[0]["changedOn"] == "2025-01-01T00:05:20+00:00"
     assert text[0]["createdOn"] == "2025-01-01T00:05:20+00:00"
+
+
+#: Timestamps as GetResponse writes them, and near misses: each field mostly in its range, now
+#: and then any two digits (month 13, hour 24, second 60, offset +2500...), with other
+#: separators, fractions and offset forms.
+def two_digits(low: int, high: int) -> st.SearchStrategy[str]:
+    return (
+        st.integers(0, 19)
+        .flatmap(lambda n: st.integers(0, 99) if n == 0 else st.integers(low, high))
+        .map("{:02d}".format)
+    )
+
+
+OFFSETS = st.one_of(
+    st.sampled_from(["Z", "z", "", "+0000"]),
+    st.builds(
+        "{}{}{}{}".format,
+        st.sampled_from(["+", "-"]),
+        two_digits(0, 23),
+        st.sampled_from(["", "", "", ":"]),
+        two_digits(0, 59),
+    ),
+)
+TIMESTAMPS = st.builds(
+    "{}-{}-{}{}{}:{}:{}{}{}".format,
+    st.sampled_from(["2025", "2025", "2025", "1999", "0000", "9999", "2024"]),
+    two_digits(1, 12),
+    two_digits(1, 28),
+    st.sampled_from(["T", "T", "T", "t", " "]),
+    two_digits(0, 23),
+    two_digits(0, 59),
+    two_digits(0, 59),
+    st.sampled_from(["", "", "", "", ".5", ".123456"]),
+    OFFSETS,
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(stamps=st.lists(st.tuples(TIMESTAMPS, TIMESTAMPS), min_size=1, max_size=3))
+def test_checked_timestamps_come_out_as_the_converter_makes_them(stamps):
+    # A page of valid timestamps gets only a colon put in, after msgspec's check instead of
+    # `fromisoformat`'s: whatever msgspec lets through must come out exactly as the converter
+    # writes it (and what it refuses goes to the normaliser record by record).
+    page = [{**CONTACT, "changedOn": changed, "createdOn": created} for changed, created in stamps]
+    by_record, by_page = both_ways(stream_schema("contacts"), page)
+    assert by_page == by_record

@@ -104,3 +104,66 @@ def test_one_request_at_a_time_is_the_plain_reader():
     assert [page.number for page in reader(collection, parallel=1).pages({})] == [1, 2, 3, 4, 5]
     assert collection.asked == [1, 2, 3, 4, 5]
     assert collection.most_in_flight == 1
+
+
+def guessing(collection: Collection, guess: int, parallel: int = 4) -> AheadReader:
+    return AheadReader(collection.fetch, page_size=PAGE_SIZE, parallel=parallel, guess=guess)
+
+
+def test_guessed_pages_go_out_with_page_1_before_it_answers():
+    collection = Collection(20, held=[1])
+    pages = guessing(collection, guess=3).pages({})
+    first: list[Page] = []
+    stream = threading.Thread(target=lambda: first.append(next(pages)))
+    stream.start()
+    # Page 1 is held: pages 2 to 4 were asked for all the same, and nothing past them (page 1
+    # has not said how many there are).
+    assert collection.wait_until_asked(4)
+    assert sorted(collection.asked) == [1, 2, 3, 4]
+    collection.released[1].set()
+    stream.join(WAIT)
+    assert [first[0].number] + [page.number for page in pages] == list(range(1, 21))
+    assert sorted(collection.asked) == list(range(1, 21))
+    assert collection.most_in_flight <= 4
+
+
+class FullPages(Collection):
+    """Every page full, as many as the headers say, and `TotalCount` agreeing; none after."""
+
+    def fetch(self, params: t.Mapping[str, t.Any], number: int) -> Page:
+        super().fetch(params, number)
+        size = PAGE_SIZE if number <= self.pages else 0
+        items = [{"id": f"{number}-{i}"} for i in range(size)]
+        return Page(number, items, total_pages=self.pages, total_count=self.pages * PAGE_SIZE)
+
+
+@pytest.mark.parametrize("pages", [1, 2, 3])
+def test_guessed_pages_past_the_last_are_not_handed_on(pages):
+    collection = FullPages(pages, held=[1])
+    got: list[int] = []
+    read = guessing(collection, guess=5, parallel=10).pages({})
+    stream = threading.Thread(target=lambda: got.extend(page.number for page in read))
+    stream.start()
+    # Page 1 held back: page 2 went out with it (and more, until one came back short).
+    assert collection.wait_until_asked(2)
+    collection.released[1].set()
+    stream.join(WAIT)
+    assert got == list(range(1, pages + 1))  # those past the last came back empty: dropped
+    assert set(collection.asked) <= set(range(1, 7))
+    assert collection.in_flight == 0  # and were waited for
+
+
+def test_more_pages_than_page_1_said_are_read_one_by_one_after_the_guess():
+    collection = Collection(8)  # a page of 10 items on pages 1-7, 3 on page 8
+    collection.pages = 2  # ...but its headers say 2 pages
+    got = [page.number for page in guessing(collection, guess=2).pages({})]
+    assert got == list(range(1, 9))
+    assert sorted(collection.asked) == list(range(1, 9))
+
+
+def test_a_failed_page_1_is_raised_after_the_guessed_pages_came_back():
+    collection = Collection(12)
+    collection.failing = {1}
+    with pytest.raises(RuntimeError, match="page 1 failed"):
+        next(guessing(collection, guess=3).pages({}))
+    assert collection.in_flight == 0
