@@ -246,22 +246,14 @@ class GetResponseStream(PageRecordStream):
             self.value_report.bad("", "object", element, action=SKIPPED)
         return page
 
-    def reader(self, path: str, *, guess: int = 0) -> PageReader:
-        """How this stream reads `path`: page size, the run's parallelism, slots kept busy.
-
-        `guess`: pages asked for with page 1, before it says how many there are (read_ahead.py).
-        """
+    def reader(self, path: str) -> PageReader:
+        """How this stream reads `path`: its page size, the run's parallelism, slots kept busy."""
         return AheadReader(
             partial(self.fetch_page, path),
             page_size=self.page_size,
             parallel=self.run.parallel_requests,
             paginated=self.paginated,
-            guess=guess,
         )
-
-    def pages_to_guess(self, state: Mapping[str, t.Any]) -> int:  # noqa: ARG002 - for streams
-        """Pages worth asking for with page 1 of a read from `state` (read_ahead.py): none here."""
-        return 0
 
     def log_repair(self, repair: Repair) -> None:
         """Say that records left the collection while it was paged, and what was re-read."""
@@ -344,13 +336,12 @@ class GetResponseStream(PageRecordStream):
 
     def pages(self, context: Context | None) -> Iterator[Page]:
         """Every page of this stream's collection for `context`, re-read where records slid."""
-        state = self.get_context_state(context)
-        reader = self.reader(self.get_path(context), guess=self.pages_to_guess(state))
+        reader = self.reader(self.get_path(context))
         params = self.base_params()
         key = self.primary_keys[0] if self.primary_keys else None
         if not self.windowed:
             return iter_stable_pages(reader, params, key=key, on_repair=self.log_repair)
-        window = self.window(state).filter()
+        window = self.window(self.get_context_state(context)).filter()
         return iter_window_pages(reader, params, window, key=key, on_repair=self.log_repair)
 
     def request_batches(self, context: Context | None) -> Iterator[list[t.Any]]:

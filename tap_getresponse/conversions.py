@@ -49,6 +49,8 @@ _DATETIME = re.compile(
 )
 #: The separators of `YYYY-MM-DDThh:mm:ss+hh...` at 4, 7, 10, 13, 16, 19 (`common_datetime`).
 OFFSET_MARKS = frozenset({"--T::+", "--T::-"})
+#: ...and of `YYYY-MM-DD hh:mm:ss` (custom fields of type datetime), at 4, 7, 10, 13, 16.
+_NAIVE_MARKS = frozenset({"--T::", "--t::", "-- ::"})
 #: The length of `YYYY-MM-DDThh:mm:ss+hhmm`, the shape of almost every GetResponse timestamp.
 OFFSET_STAMP_LENGTH = 24
 #: Bound once: `common_datetime` runs for nearly every timestamp of every record.
@@ -85,10 +87,11 @@ def general_datetime(value: str) -> str:
 def common_datetime(value: str) -> str | None:
     """`normalise_datetime` of the shapes GetResponse sends, without its regular expression.
 
-    `YYYY-MM-DDThh:mm:ss+hhmm` (almost every timestamp), `...+hh:mm` and `...Z`: three times
-    faster. The separators are checked here; `fromisoformat` refuses any other character out of
-    place (non-ASCII digits too), so what passes is what the expression would have matched, and
-    the text is the same. None: not one of these shapes (the general path decides).
+    `YYYY-MM-DDThh:mm:ss+hhmm` (almost every timestamp), `...+hh:mm`, `...Z` and
+    `YYYY-MM-DD hh:mm:ss` (custom fields of type datetime): three times faster. The separators
+    are checked here; `fromisoformat` refuses any other character out of place (non-ASCII digits
+    too), so what passes is what the expression would have matched, and the text is the same.
+    None: not one of these shapes (the general path decides).
     """
     size = len(value)
     marks = value[4:20:3]  # the separators at 4, 7, 10, 13, 16 and 19, in one slice
@@ -98,6 +101,8 @@ def common_datetime(value: str) -> str | None:
         text = value
     elif size == 20 and marks == "--T::Z":  # noqa: PLR2004
         text = value[:19] + "+00:00"
+    elif size == 19 and marks in _NAIVE_MARKS:  # noqa: PLR2004 - no offset: GMT
+        text = f"{value[:10]}T{value[11:]}+00:00"
     else:
         return None
     _fromisoformat(text)  # the range check, as below

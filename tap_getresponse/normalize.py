@@ -105,6 +105,8 @@ class RecordNormaliser:
         )
         #: and, where it fits only leniently, the checks of its top-level typed fields.
         self._page_checks = tuple(c for c in checks if check and c[0][0] in check.typed)
+        #: Whether the next page is checked strictly first (`normalise_page`).
+        self._strict_first = True
 
     def normalise(self, record: object) -> dict[str, Any] | None:
         """Convert `record` in place and return it; None (reported) when it is not an object."""
@@ -126,32 +128,52 @@ class RecordNormaliser:
         normalised record by record. `primary_keys` name the record in the line of a
         `strict_values` stop.
         """
+        check = self._page_check
+        fits = check.fits(rows, strict_first=self._strict_first) if check is not None else None
+        if fits is None:
+            return self._normalise_rows(rows, primary_keys)
+        misfit = self._convert_fitting(rows, () if fits else self._page_checks, primary_keys)
+        # Fitting only leniently (custom field columns of numbers come as text): the next page
+        # is checked leniently first (one msgspec call, not two), until one needs no fix.
+        self._strict_first = fits or not misfit
+        return list(rows)
+
+    def _convert_fitting(
+        self, rows: list[Any], checks: Checks, primary_keys: tuple[str, ...]
+    ) -> bool:
+        """Convert what a fitting page still needs (`normalise_page`); whether a check fixed any."""
+        length, marks = OFFSET_STAMP_LENGTH, OFFSET_MARKS
+        misfit = False
         row: Any = None
-        fits = self._page_check.fits(rows) if self._page_check is not None else None
         try:
-            if fits is not None:
-                plan, checks = self._page_plan, () if fits else self._page_checks
-                length, marks = OFFSET_STAMP_LENGTH, OFFSET_MARKS
-                for row in rows:
-                    for key, convert, stamp in plan:
-                        child = row.get(key)
-                        if child is None:
-                            continue
-                        # A valid timestamp (`PageCheck`), usually `...+0000`: a colon to put in.
-                        if stamp and len(child) == length and child[4:20:3] in marks:
-                            row[key] = child[:22] + ":" + child[22:]
-                        else:
-                            row[key] = convert(child)
-                    if checks:
-                        self._check(row, checks)
-                return list(rows)
-            records = []
+            for row in rows:
+                for key, convert, stamp in self._page_plan:
+                    child = row.get(key)
+                    if child is None:
+                        continue
+                    # A valid timestamp (`PageCheck`), usually `...+0000`: a colon to put in.
+                    if stamp and len(child) == length and child[4:20:3] in marks:
+                        row[key] = child[:22] + ":" + child[22:]
+                    else:
+                        row[key] = convert(child)
+                if checks and self._check(row, checks):
+                    misfit = True
+        except StrictValuesError as error:
+            raise error.with_record(_named(row, primary_keys)) from None
+        return misfit
+
+    def _normalise_rows(
+        self, rows: list[Any], primary_keys: tuple[str, ...]
+    ) -> list[dict[str, Any]]:
+        """`normalise` of every row, those it skips left out."""
+        records = []
+        row: Any = None
+        try:
             for row in rows:
                 if (record := self.normalise(row)) is not None:
                     records.append(record)
         except StrictValuesError as error:
-            named = {key: row.get(key) for key in primary_keys} if type(row) is dict else {}
-            raise error.with_record(named) from None
+            raise error.with_record(_named(row, primary_keys)) from None
         return records
 
     def _drop_undeclared(self, value: dict[str, Any], declared: frozenset[str], path: str) -> None:
@@ -350,3 +372,8 @@ class RecordNormaliser:
                 return None
 
         return convert_leaf
+
+
+def _named(row: object, primary_keys: tuple[str, ...]) -> dict[str, Any]:
+    """The primary keys of `row`, to name it in the line of a `strict_values` stop."""
+    return {key: row.get(key) for key in primary_keys} if type(row) is dict else {}

@@ -113,9 +113,14 @@ class PageCheck:
             return None
         return check
 
-    def fits(self, rows: list[t.Any]) -> bool | None:
-        """True: `rows` fit `strict`; False: they fit `lenient`; None: neither (normalise them)."""
-        for page_type, fit in ((self.strict, True), (self.lenient, False)):
+    def fits(self, rows: list[t.Any], *, strict_first: bool = True) -> bool | None:
+        """True: `rows` fit `strict`; False: they fit `lenient`; None: neither (normalise them).
+
+        Not `strict_first`: only `lenient` is tried (what fits `strict` fits it too, and the
+        normaliser's checks of a lenient fit leave values of their type as they are).
+        """
+        tried = ((self.strict, True), (self.lenient, False))
+        for page_type, fit in tried if strict_first else tried[1:]:
             try:
                 msgspec.convert(rows, page_type)
             except msgspec.ValidationError:

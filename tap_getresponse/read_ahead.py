@@ -12,11 +12,6 @@ Pages still come out in page order, never more than `parallel` requests are in f
 most `2 x parallel` pages are fetched ahead of the stream (memory stays flat). A short page or a
 failed request stops further requests, as in `PageReader`; pages already asked for are waited
 for when the read ends, and the failure is raised when the stream reaches that page.
-
-`guess`: pages asked for together with page 1, before its `TotalPages` says how many there are.
-Page 1 alone costs a whole round trip (0.3 s of 3.3 s for 100 pages at 300 ms); a read that is
-usually many pages long (a first read of contacts) asks for pages 2 to `guess + 1` with it. Those
-beyond the last page come back empty and are not handed on.
 """
 
 from __future__ import annotations
@@ -27,7 +22,6 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from itertools import chain
 
 from typing_extensions import override
 
@@ -43,9 +37,6 @@ if t.TYPE_CHECKING:
 class AheadReader(PageReader):
     """`PageReader` whose parallel pages keep every request slot busy (module docstring)."""
 
-    #: Pages asked for with page 1, before it tells how many there are (module docstring).
-    guess: int = 0
-
     @override
     def pages(self, params: Mapping[str, t.Any], *, parallel: int | None = None) -> Iterator[Page]:
         parallel = self.parallel if parallel is None else parallel
@@ -53,9 +44,6 @@ class AheadReader(PageReader):
             yield from PageReader.pages(self, params, parallel=parallel)
             return
         fetch = partial(self.fetch, params)
-        if self.guess:
-            yield from self._guessed(fetch, min(self.guess, parallel - 1), parallel)
-            return
         first = fetch(1)
         yield first
         if first.is_last(self.page_size):
@@ -69,34 +57,12 @@ class AheadReader(PageReader):
                 if last.is_last(self.page_size):
                     return
                 next_number = last.number + 1  # more pages than the headers said: one by one
-        yield from self._one_by_one(fetch, next_number)
-
-    def _guessed(self, fetch: Callable[[int], Page], guess: int, parallel: int) -> Iterator[Page]:
-        """Pages 1 to `guess + 1` asked for at once, the others once page 1 tells how many."""
-        ahead = _Ahead(fetch, range(1, guess + 2), parallel, self.page_size)
-        in_order = ahead.pages()
-        last = None
-        try:
-            for last in in_order:
-                known_last = last.pages_known(self.page_size) if last.number == 1 else None
-                if known_last is not None:
-                    ahead.extend(range(guess + 2, known_last + 1))
-                yield last
-                if last.is_last(self.page_size):
-                    return
-        finally:
-            in_order.close()  # pages asked for beyond the last: waited for, not handed on
-        if last is not None:  # more pages than the headers said (or none said): one by one
-            yield from self._one_by_one(fetch, last.number + 1)
-
-    def _one_by_one(self, fetch: Callable[[int], Page], number: int) -> Iterator[Page]:
-        """Pages from `number` on, one request at a time, until the last."""
         while True:
-            page = fetch(number)
+            page = fetch(next_number)
             yield page
             if page.is_last(self.page_size):
                 return
-            number += 1
+            next_number += 1
 
 
 class _Ahead:
@@ -107,7 +73,7 @@ class _Ahead:
     ) -> None:
         """Nothing asked for yet."""
         self.fetch = fetch
-        self.upcoming: Iterator[int] = iter(numbers)
+        self.upcoming = iter(numbers)
         self.parallel = parallel
         self.page_size = page_size
         self.pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="getresponse-page")
@@ -141,12 +107,6 @@ class _Ahead:
                 self.stopped = True
             # A short page, a failed page or an abandoned read: pages not started are not sent.
             self.pool.shutdown(wait=True, cancel_futures=True)
-
-    def extend(self, numbers: Iterable[int]) -> None:
-        """Ask for `numbers` too, after the pages still to be asked for."""
-        with self.lock:
-            self.upcoming = chain(self.upcoming, numbers)
-            self._fill()
 
     def _fill(self) -> None:
         """Ask for the next pages while a slot is free and not too many are held (lock held)."""

@@ -91,14 +91,6 @@ class ContactsStream(GetResponseStream):
         return with_details(super().window_start(state), self.child_streams)
 
     @override
-    def pages_to_guess(self, state: Mapping[str, t.Any]) -> int:
-        # A first read of contacts is most often many pages: pages 2-10 go out with page 1, a
-        # round trip sooner (on an account of fewer than 10,000 contacts, up to 9 requests come
-        # back empty, once). Not when children are read: their requests need those slots.
-        first_read = windows.bookmark(state, self.replication_key or "") is None
-        return self.run.parallel_requests - 1 if first_read and not self._children_to_sync else 0
-
-    @override
     def on_page(self, page: Page) -> None:
         # Details are fetched a page of contacts at a time, before any of them is emitted, so the
         # bookmark never passes a contact whose details were not emitted (README, fan-out).
@@ -145,6 +137,7 @@ class ContactDetailsStream(BatchedFanOutStream):
             else custom_field_columns.columns(())
         )
         self.schema["properties"].update(self.columns)
+        self.filler = custom_field_columns.Filler(self.columns)
 
     def discover_columns(self) -> None:
         """Add a column per custom field of the account (GET /custom-fields; README).
@@ -162,13 +155,14 @@ class ContactDetailsStream(BatchedFanOutStream):
             return
         self.columns = custom_field_columns.columns(fields)
         self.schema["properties"].update(self.columns)
+        self.filler = custom_field_columns.Filler(self.columns)
         self._metadata = None  # the SDK's cached metadata, made from the schema without them
 
     @override
     def rows(self, items: list[dict[str, t.Any]], parent_id: str) -> list[dict[str, t.Any]]:
         for item in items:
             if type(item) is dict:
-                custom_field_columns.fill(item, self.columns)
+                self.filler.fill(item)
         return super().rows(items, parent_id)
 
 

@@ -108,10 +108,11 @@ class MemoryDetails(ContactDetailsStream):
 
     @override
     def request_batches(self, context: Context | None) -> Iterator[list[t.Any]]:
+        filler = custom_field_columns.Filler(self.columns)
         for page in PAGES:
             items = msgspec.json.decode(page)
             for item in items:
-                custom_field_columns.fill(item, self.columns)
+                filler.fill(item)
             yield items
 
 

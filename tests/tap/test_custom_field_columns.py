@@ -58,17 +58,19 @@ def test_fill_places_raw_values_for_the_normaliser():
             {"customFieldId": "a", "name": "age", "value": ["42"]},
             {"customFieldId": "h", "name": "hobbies", "value": ["chess", "go"]},
             {"customFieldId": "c", "name": "city", "value": ["Oslo", "Bergen"]},
+            {"customFieldId": "n", "name": "nick", "value": []},
+            {"customFieldId": "x", "name": ["not", "a", "name"], "value": ["x"]},
             "not an object",
         ],
         "tags": [{"tagId": "t1", "name": "vip"}, {"tagId": "t2"}],
     }
-    columns.fill(record, declared)
+    columns.Filler(declared).fill(record)
     assert record["cf_age"] == "42"
     assert record["cf_hobbies"] == ["chess", "go"]
     assert record["cf_city"] == ["Oslo", "Bergen"], "several values: the normaliser reports it"
     assert record["cf_nick"] is None
     assert record["tag_names"] == ["vip"]
-    assert len(record["customFieldValues"]) == 4, "the raw values stay"
+    assert len(record["customFieldValues"]) == 6, "the raw values stay"
 
 
 def discover(tmp: Path, config: dict[str, t.Any]) -> dict[str, t.Any]:

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tap_getresponse import custom_field_columns
+from tap_getresponse import custom_field_columns, page_check
 from tap_getresponse.normalize import RecordNormaliser
 from tap_getresponse.page_check import PageCheck
 from tap_getresponse.schemas import load_schema, schema_names
@@ -208,3 +208,42 @@ def test_checked_timestamps_come_out_as_the_converter_makes_them(stamps):
     page = [{**CONTACT, "changedOn": changed, "createdOn": created} for changed, created in stamps]
     by_record, by_page = both_ways(stream_schema("contacts"), page)
     assert by_page == by_record
+
+
+def test_pages_that_fit_only_leniently_are_checked_leniently_first(monkeypatch):
+    # Custom field columns of numbers come as text on every page: after one such page the next
+    # is checked with one msgspec call, not two, and until a page needs no fix; the records and
+    # reports stay those of the normaliser record by record.
+    schema = stream_schema("contacts")
+    text, number, odd = {"scoring": "36.5"}, {"scoring": 36.5}, {"scoring": "x"}
+    pages = [[{**CONTACT, **change}] for change in (number, text, text, number, number, odd)]
+    calls: list[str] = []
+    convert = page_check.msgspec.convert
+
+    def counting(rows: t.Any, page_type: t.Any) -> t.Any:
+        (record,) = t.get_args(page_type)  # list[Record] or list[LenientRecord]
+        calls.append("lenient" if record.__name__.startswith("Lenient") else "strict")
+        return convert(rows, page_type)
+
+    at_once = RecordNormaliser(
+        schema, stream_name="things", logger=LOGGER, report=RecordingReport()
+    )
+    one_by_one = RecordNormaliser(
+        schema, stream_name="things", logger=LOGGER, report=RecordingReport()
+    )
+    monkeypatch.setattr(page_check.msgspec, "convert", counting)
+    tried = []
+    for page in pages:
+        calls.clear()
+        by_page = at_once.normalise_page(copy.deepcopy(page))
+        tried.append(tuple(calls))
+        assert by_page == [one_by_one.normalise(row) for row in copy.deepcopy(page)]
+    assert at_once.report.told == one_by_one.report.told
+    assert tried == [
+        ("strict",),
+        ("strict", "lenient"),  # text: lenient from now on
+        ("lenient",),
+        ("lenient",),  # a number again: nothing to fix, strict first from now on
+        ("strict",),
+        ("strict", "lenient"),  # "x" fits leniently: the check reports and nulls it
+    ]
