@@ -102,7 +102,7 @@ def _contact_page(ctx: Ctx, spec: ListSpec, campaign_idx: int | None) -> Respons
     with ctx.data.lock:
         rows = cs.select(ctx.query, campaign_idx)
         page = paginate(rows, ctx.query)
-        items = [cs.list_element(r) for r in page.items]
+        items = [cs.kept_element(r) for r in page.items]  # sent as they are, not changed
     if ctx.query.fields:
         items = [project(i, ctx.query, "contactId") for i in items]
     return Response(200, items, page.headers)
