@@ -152,7 +152,13 @@ class RecordNormaliser:
                     if child is None:
                         continue
                     # A valid timestamp (`PageCheck`), usually `...+0000`: a colon to put in.
-                    if stamp and len(child) == length and child[4:20:3] in marks:
+                    # (Text: the check would pass a datetime object too, which is reported.)
+                    if (
+                        stamp
+                        and type(child) is str
+                        and len(child) == length
+                        and child[4:20:3] in marks
+                    ):
                         row[key] = child[:22] + ":" + child[22:]
                     else:
                         row[key] = convert(child)

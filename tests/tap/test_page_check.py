@@ -13,6 +13,7 @@ value and record.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import logging
 import typing as t
@@ -148,6 +149,7 @@ CONTACT = {
         ({"changedOn": "2025-13-01T00:00:00+0000"}, None),  # month 13: likewise
         ({"changedOn": "2025-01-01 00:05:20"}, True),  # odd but valid: the converter's
         ({"changedOn": None}, True),
+        ({"changedOn": dt.datetime(2025, 1, 1, tzinfo=dt.UTC)}, True),  # not text: reported
     ],
     ids=repr,
 )
